@@ -1,0 +1,300 @@
+"""``fit``: the Lecture 1 training loop, with what a real run needs around it.
+
+The heart is the four lines the lecture writes on the slide::
+
+    output = model(x)              # forward
+    loss = loss_fn(output, y)      # loss
+    loss.backward()                # backward: dL/dW by the chain rule
+    optimizer.step()               # W <- W - lr * dL/dW (or Adam, ...)
+
+Around them: mini-batches from a seeded per-epoch permutation (so a resumed run
+sees exactly the batches an uninterrupted one would), validation each epoch,
+early stopping that restores the best weights, gradient-norm clipping, an LR
+schedule, atomic checkpoints, Ctrl-C and NaN handling, and a progress bar.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, TensorDataset
+
+from introdl.engine import checkpoint as ckpt
+from introdl.engine import distributed as dist_utils
+from introdl.engine.optim import make_optimizer, make_scheduler
+from introdl.engine.progress import ProgressBar
+from introdl.errors import TrainingDiverged
+
+Metric = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 10  # passes over the training set
+    batch_size: int = 64  # global batch (split across processes under torchrun)
+    optimizer: str = "adam"  # sgd | momentum | adam | adagrad | rmsprop | adadelta
+    lr: float = 1e-3  # learning rate
+    momentum: float = 0.9  # used by optimizer="momentum"
+    weight_decay: float = 0.0  # L2 penalty
+    schedule: str | None = None  # None | cosine | step | exponential (stepped per epoch)
+    clip_grad_norm: float | None = None  # max global gradient norm; None = no clipping
+    patience: int | None = None  # early stopping: epochs without val-loss improvement
+    checkpoint_every: int = 0  # also checkpoint every N optimizer steps (0 = per epoch only)
+    eval_batch_size: int = 512  # batch size for validation
+    seed: int = 0  # seeds the per-epoch shuffle
+    num_workers: int = 0  # DataLoader workers for non-tensor datasets
+
+
+@dataclass
+class History:
+    """What happened during ``fit``: per-epoch curves and how it ended."""
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_metrics: list[dict[str, float]] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    epoch_seconds: list[float] = field(default_factory=list)
+    best_epoch: int | None = None  # 1-based epoch whose weights were restored
+    best_val_loss: float | None = None
+    stopped_early: bool = False
+    steps: int = 0
+    samples: int = 0
+
+    @property
+    def samples_per_second(self) -> float:
+        t = sum(self.epoch_seconds)
+        return self.samples / t if t > 0 else float("nan")
+
+    def state(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _batches(n: int, batch_size: int, epoch: int, seed: int) -> list[torch.Tensor]:
+    """The epoch's mini-batches: a permutation seeded by (seed, epoch), cut into batches."""
+    g = torch.Generator().manual_seed(seed * 100_003 + epoch)
+    return list(torch.randperm(n, generator=g).split(batch_size))
+
+
+def _fetch(dataset: Dataset, idx: torch.Tensor, num_workers: int = 0):
+    if isinstance(dataset, TensorDataset):
+        return tuple(t[idx] for t in dataset.tensors)
+    return next(iter(DataLoader(dataset, batch_size=len(idx), sampler=idx.tolist(),
+                                num_workers=num_workers)))
+
+
+def _to(batch, device: torch.device):
+    return tuple(b.to(device, non_blocking=True) if torch.is_tensor(b) else b for b in batch)
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    loss_fn: nn.Module,
+    dataset: Dataset,
+    *,
+    batch_size: int = 512,
+    device: torch.device | str = "cpu",
+    metrics: Mapping[str, Metric] | None = None,
+) -> dict[str, float]:
+    """Mean loss and metrics over ``dataset`` (batch-size weighted), in eval mode."""
+    was_training = model.training
+    model.eval()
+    device = torch.device(device)
+    totals: dict[str, float] = {"loss": 0.0}
+    n = 0
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
+    for batch in loader:
+        x, y = _to(batch, device)
+        out = model(x)
+        k = len(y)
+        totals["loss"] += float(loss_fn(out, y)) * k
+        for name, fn in (metrics or {}).items():
+            totals[name] = totals.get(name, 0.0) + float(fn(out, y)) * k
+        n += k
+    model.train(was_training)
+    return {k: v / max(n, 1) for k, v in totals.items()}
+
+
+class _StopFlag:
+    """Turns Ctrl-C into a flag checked between steps, so a step is never cut in half."""
+
+    def __init__(self) -> None:
+        self.hit = False
+        self._old = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):  # noqa: ARG002
+        if self.hit:  # second Ctrl-C: stop at once
+            raise KeyboardInterrupt
+        self.hit = True
+
+    def __exit__(self, *exc):
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+        return False
+
+
+def fit(
+    model: nn.Module,
+    loss_fn: nn.Module,
+    train_set: Dataset,
+    cfg: TrainConfig,
+    *,
+    val_set: Dataset | None = None,
+    device: torch.device | str = "cpu",
+    metrics: Mapping[str, Metric] | None = None,
+    checkpoint_dir: str | Path | None = None,
+    resume: bool = False,
+    optimizer: torch.optim.Optimizer | None = None,
+    log: Callable[..., None] | None = None,
+    progress: bool = True,
+    desc: str = "train",
+) -> History:
+    """Train ``model`` on ``train_set`` with ``loss_fn`` under ``cfg``; return the History.
+
+    Args:
+        model: any module; moved to ``device`` (wrapped in DDP under torchrun).
+        loss_fn: an ``nn.Module`` taking ``(model(x), y)``.
+        train_set: yields ``(x, y)`` pairs; a ``TensorDataset`` takes a fast path.
+        val_set: evaluated each epoch; needed for early stopping.
+        metrics: name -> fn(output, target) averaged on ``val_set`` (e.g. accuracy).
+        checkpoint_dir: where ``last.pt`` is written atomically (per epoch, every
+            ``cfg.checkpoint_every`` steps, on Ctrl-C and at the end).
+        resume: continue from ``checkpoint_dir/last.pt`` when it exists; the result
+            equals an uninterrupted run with the same seed on the CPU.
+        optimizer: use this instead of building one from ``cfg``.
+        log: called as ``log(epoch=..., train_loss=..., ...)`` each epoch (e.g. ``run.log``).
+    """
+    device = torch.device(device)
+    rank, world = dist_utils.rank_world()
+    model.to(device)
+    net = dist_utils.wrap(model, device) if world > 1 else model
+    opt = optimizer or make_optimizer(model.parameters(), cfg.optimizer, cfg.lr, cfg.momentum,
+                                      cfg.weight_decay)
+    sched = make_scheduler(opt, cfg.schedule, cfg.epochs)
+    hist = History()
+    best_state: dict[str, torch.Tensor] | None = None
+    bad_epochs = 0
+    start_epoch, start_batch = 0, 0
+    path = Path(checkpoint_dir) / "last.pt" if checkpoint_dir else None
+
+    running, seen = torch.zeros((), device=device), 0  # this epoch's loss sum, samples
+
+    def state(epoch: int, batch: int) -> dict[str, Any]:
+        return {"model": model.state_dict(), "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict() if sched else None, "epoch": epoch,
+                "batch": batch, "history": hist.state(), "best_state": best_state,
+                "bad_epochs": bad_epochs, "rng": ckpt.rng_state(),
+                "partial": {"running": float(running), "seen": seen}}
+
+    def save(epoch: int, batch: int) -> None:
+        if path is not None and rank == 0:
+            ckpt.save(path, state(epoch, batch))
+
+    if resume and path is not None and path.exists():
+        s = ckpt.load(path, map_location=device)
+        model.load_state_dict(s["model"])
+        opt.load_state_dict(s["optimizer"])
+        if sched and s["scheduler"]:
+            sched.load_state_dict(s["scheduler"])
+        hist = History(**s["history"])
+        best_state, bad_epochs = s["best_state"], s["bad_epochs"]
+        start_epoch, start_batch = s["epoch"], s["batch"]
+        partial = s["partial"] if start_batch else {"running": 0.0, "seen": 0}
+        ckpt.set_rng_state(s["rng"])
+
+    n = len(train_set)  # type: ignore[arg-type]
+    if cfg.batch_size % world:
+        raise ValueError(f"batch_size {cfg.batch_size} must divide by the {world} processes")
+    steps_per_epoch = math.ceil(n / cfg.batch_size)
+    bar = ProgressBar(total=cfg.epochs * steps_per_epoch, desc=desc,
+                      enabled=progress and rank == 0)
+    bar.advance(start_epoch * steps_per_epoch + start_batch)
+    model.train()
+    with bar, _StopFlag() as stop:
+        for epoch in range(start_epoch, cfg.epochs):
+            if hist.stopped_early:
+                break
+            batches = _batches(n, cfg.batch_size, epoch, cfg.seed)
+            t0 = time.perf_counter()
+            first = start_batch if epoch == start_epoch else 0
+            if first:  # resumed mid-epoch: carry on the partial epoch's loss sum
+                running = torch.tensor(partial["running"], device=device)
+                seen = partial["seen"]
+            else:
+                running, seen = torch.zeros((), device=device), 0
+            for b in range(first, len(batches)):
+                idx = batches[b][rank::world]  # this process's share of the global batch
+                x, y = _to(_fetch(train_set, idx, cfg.num_workers), device)
+                # --- the lecture's loop -------------------------------------------------
+                opt.zero_grad(set_to_none=True)
+                output = net(x)  # forward
+                loss = loss_fn(output, y)  # loss
+                if not torch.isfinite(loss):
+                    raise TrainingDiverged(
+                        f"loss became {loss.item()} at epoch {epoch + 1}, step {b + 1}; "
+                        "lower the learning rate or clip gradients (last good checkpoint kept)"
+                    )
+                loss.backward()  # backward
+                if cfg.clip_grad_norm:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad_norm)
+                opt.step()  # update
+                # ------------------------------------------------------------------------
+                running += loss.detach() * len(idx)
+                seen += len(idx) * world
+                hist.steps += 1
+                hist.samples += len(batches[b])
+                if bar.due():
+                    bar.update(hist.steps, loss=float(loss.detach()), samples=hist.samples)
+                done_all = b + 1 == len(batches)
+                if cfg.checkpoint_every and hist.steps % cfg.checkpoint_every == 0 and not done_all:
+                    save(epoch, b + 1)
+                if stop.hit:
+                    save(epoch, b + 1)
+                    raise KeyboardInterrupt
+            # --- end of epoch: validation, schedule, early stopping, checkpoint ----------
+            hist.epoch_seconds.append(time.perf_counter() - t0)
+            hist.train_loss.append(float(dist_utils.all_sum(running)) / max(seen, 1))
+            hist.lr.append(opt.param_groups[0]["lr"])
+            rec: dict[str, Any] = {"epoch": epoch + 1, "train_loss": hist.train_loss[-1],
+                                   "lr": hist.lr[-1]}
+            if val_set is not None:
+                v = evaluate(model, loss_fn, val_set, batch_size=cfg.eval_batch_size,
+                             device=device, metrics=metrics)
+                hist.val_loss.append(v["loss"])
+                hist.val_metrics.append({k: x for k, x in v.items() if k != "loss"})
+                rec.update({f"val_{k}": x for k, x in v.items()})
+                if hist.best_val_loss is None or v["loss"] < hist.best_val_loss:
+                    hist.best_val_loss, hist.best_epoch, bad_epochs = v["loss"], epoch + 1, 0
+                    if cfg.patience is not None:
+                        best_state = copy.deepcopy(model.state_dict())
+                else:
+                    bad_epochs += 1
+                    if cfg.patience is not None and bad_epochs >= cfg.patience:
+                        hist.stopped_early = True
+            if sched:
+                sched.step()
+            if log and rank == 0:
+                log(**rec)
+            bar.update(hist.steps, loss=hist.train_loss[-1], samples=hist.samples,
+                       val=hist.val_loss[-1] if hist.val_loss else None)
+            running, seen = torch.zeros((), device=device), 0
+            save(epoch + 1, 0)
+    if best_state is not None:  # early stopping: the best-validation weights, not the last
+        model.load_state_dict(best_state)
+    save(len(hist.train_loss) if not hist.stopped_early else cfg.epochs, 0)
+    return hist

@@ -1,0 +1,173 @@
+"""The experiment contract: a claim from a lecture, a typed config, and a function that measures it.
+
+An experiment is registered with :func:`experiment`::
+
+    @experiment(name="perceptron", lecture=1, title="...",
+                claims=[Claim("sigma(-6) ~ 0.002", metric="output", expected=0.0025, tol=5e-4)],
+                quick={"epochs": 1})
+    def perceptron(cfg: PerceptronConfig, run: Run) -> dict[str, float]:
+        ...
+
+The function receives its config dataclass (the first parameter's annotation)
+and a :class:`~introdl.run.Run`, and returns its metrics. The framework, not
+the experiment, checks each claim against the returned metrics.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.util
+import inspect
+import math
+import pkgutil
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from introdl.config import closest
+from introdl.errors import UsageError
+
+Compare = Literal["approx", ">=", "<=", ">", "<", "true"]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What the lecture says, and how to check it against one measured metric.
+
+    Args:
+        text: the claim in words, as the lecture puts it.
+        metric: key in the experiment's returned metrics; ``None`` for a claim that is
+            only illustrated (a figure), never checked.
+        expected: the lecture's number (or the target).
+        tol: absolute tolerance for ``compare="approx"``.
+        compare: ``approx`` (|m - expected| <= tol), ``>=``/``<=``/``>``/``<`` against
+            ``expected``, or ``true`` (metric must be truthy, e.g. 1.0).
+    """
+
+    text: str
+    metric: str | None = None
+    expected: float | None = None
+    tol: float = 0.0
+    compare: Compare = "approx"
+
+    def check(self, metrics: Mapping[str, Any]) -> bool | None:
+        """True/False when checkable, None when the claim names no metric."""
+        if self.metric is None:
+            return None
+        if self.metric not in metrics:
+            return False
+        m = metrics[self.metric]
+        try:
+            m = float(m)
+        except (TypeError, ValueError):
+            return False
+        if math.isnan(m):
+            return False
+        if self.compare == "true":
+            return bool(m)
+        assert self.expected is not None, f"claim {self.text!r} needs an expected value"
+        e = float(self.expected)
+        return {
+            "approx": lambda: abs(m - e) <= self.tol,
+            ">=": lambda: m >= e - self.tol,
+            "<=": lambda: m <= e + self.tol,
+            ">": lambda: m > e,
+            "<": lambda: m < e,
+        }[self.compare]()
+
+    def expected_text(self) -> str:
+        if self.metric is None:
+            return "(figure)"
+        if self.compare == "true":
+            return f"{self.metric} holds"
+        if self.compare == "approx":
+            tol = f" ± {self.tol:g}" if self.tol else ""
+            return f"{self.metric} ≈ {self.expected:g}{tol}"
+        return f"{self.metric} {self.compare} {self.expected:g}"
+
+
+@dataclass
+class Experiment:
+    name: str
+    lecture: int
+    title: str
+    claims: tuple[Claim, ...]
+    config_cls: type
+    quick: dict[str, Any]
+    fn: Callable[..., Mapping[str, Any]]
+    module: str = ""
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def make_config(self, quick: bool = False) -> Any:
+        cfg = self.config_cls()
+        if quick and self.quick:
+            cfg = dataclasses.replace(cfg, **self.quick)
+        return cfg
+
+
+_REGISTRY: dict[str, Experiment] = {}
+
+
+def experiment(
+    *,
+    name: str,
+    lecture: int,
+    title: str,
+    claims: list[Claim] | tuple[Claim, ...] | Claim,
+    quick: dict[str, Any] | None = None,
+) -> Callable[[Callable], Callable]:
+    """Register ``fn(cfg, run) -> metrics`` as experiment ``name``."""
+
+    def deco(fn: Callable) -> Callable:
+        params = list(inspect.signature(fn).parameters)
+        hints = typing.get_type_hints(fn)
+        cfg_cls = hints.get(params[0]) if params else None
+        if cfg_cls is None or not dataclasses.is_dataclass(cfg_cls):
+            raise TypeError(f"experiment {name}: first parameter must be annotated with a dataclass")
+        known = {f.name for f in dataclasses.fields(cfg_cls)}
+        bad = set(quick or {}) - known
+        if bad:
+            raise TypeError(f"experiment {name}: quick preset names unknown fields {sorted(bad)}")
+        if name in _REGISTRY and _REGISTRY[name].fn.__qualname__ != fn.__qualname__:
+            raise ValueError(f"experiment name {name!r} registered twice")
+        _REGISTRY[name] = Experiment(
+            name=name,
+            lecture=lecture,
+            title=title,
+            claims=(claims,) if isinstance(claims, Claim) else tuple(claims),
+            config_cls=cfg_cls,
+            quick=dict(quick or {}),
+            fn=fn,
+            module=fn.__module__,
+        )
+        return fn
+
+    return deco
+
+
+def load_all() -> dict[str, Experiment]:
+    """Import every ``introdl.<topic>.experiments`` module so its experiments register.
+
+    Topic packages are discovered, not listed, so the core names no lecture.
+    """
+    import introdl
+
+    for info in pkgutil.iter_modules(introdl.__path__):
+        if not info.ispkg:
+            continue
+        modname = f"introdl.{info.name}.experiments"
+        if importlib.util.find_spec(modname) is not None:
+            importlib.import_module(modname)
+    return dict(sorted(_REGISTRY.items(), key=lambda kv: (kv[1].lecture, kv[0])))
+
+
+def get(name: str) -> Experiment:
+    exps = load_all()
+    if name not in exps:
+        raise UsageError(
+            f"unknown experiment {name!r}{closest(name, list(exps))}; "
+            "run 'introdl list' to see them all"
+        )
+    return exps[name]
