@@ -104,9 +104,8 @@ def apply_overrides(cfg: Any, pairs: dict[str, Any] | list[str] | None) -> Any:
                 f"unknown config key {key!r}{closest(key, list(types_))}; "
                 f"valid keys: {', '.join(types_)}"
             )
-        changes[key] = parse_value(value, types_[key], key) if isinstance(value, str) and not (
-            types_[key] is str
-        ) else value
+        parse = isinstance(value, str) and types_[key] is not str
+        changes[key] = parse_value(value, types_[key], key) if parse else value
     return dataclasses.replace(cfg, **changes)
 
 

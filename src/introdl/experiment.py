@@ -125,7 +125,7 @@ def experiment(
         hints = typing.get_type_hints(fn)
         cfg_cls = hints.get(params[0]) if params else None
         if cfg_cls is None or not dataclasses.is_dataclass(cfg_cls):
-            raise TypeError(f"experiment {name}: first parameter must be annotated with a dataclass")
+            raise TypeError(f"experiment {name}: annotate the first parameter with a dataclass")
         known = {f.name for f in dataclasses.fields(cfg_cls)}
         bad = set(quick or {}) - known
         if bad:
@@ -148,7 +148,7 @@ def experiment(
 
 
 def load_all() -> dict[str, Experiment]:
-    """Import every ``introdl.<topic>.experiments`` module so its experiments register.
+    """Import every ``introdl.<topic>.experiments`` module (or package) so experiments register.
 
     Topic packages are discovered, not listed, so the core names no lecture.
     """
@@ -158,8 +158,12 @@ def load_all() -> dict[str, Experiment]:
         if not info.ispkg:
             continue
         modname = f"introdl.{info.name}.experiments"
-        if importlib.util.find_spec(modname) is not None:
-            importlib.import_module(modname)
+        if importlib.util.find_spec(modname) is None:
+            continue
+        mod = importlib.import_module(modname)
+        # ``experiments`` may be a package with one module per experiment.
+        for sub in pkgutil.iter_modules(getattr(mod, "__path__", [])):
+            importlib.import_module(f"{modname}.{sub.name}")
     return dict(sorted(_REGISTRY.items(), key=lambda kv: (kv[1].lecture, kv[0])))
 
 

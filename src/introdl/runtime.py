@@ -16,7 +16,7 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and PyTorch so a CPU run is repeatable; return a torch Generator."""
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (legacy global state, for third-party code)
     torch.manual_seed(seed)
     os.environ.setdefault("PYTHONHASHSEED", str(seed))
     g = torch.Generator()

@@ -1,0 +1,1 @@
+"""foundations experiments, one module per experiment (auto-discovered)."""

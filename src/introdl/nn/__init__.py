@@ -1,0 +1,1 @@
+"""Building blocks shared across lectures (networks, heads, layers)."""

@@ -1,0 +1,1 @@
+"""sequences experiments, one module per experiment (auto-discovered)."""

@@ -1,0 +1,2 @@
+"""Lecture 3 — Convolutional networks: convolution, classification, detection,
+segmentation and end-to-end driving."""

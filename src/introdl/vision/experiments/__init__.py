@@ -1,0 +1,1 @@
+"""vision experiments, one module per experiment (auto-discovered)."""
