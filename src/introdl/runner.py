@@ -95,6 +95,7 @@ def run_experiment(
     cfg = apply_overrides(exp.make_config(quick), sets)
     dev = resolve_device(device)
     out = Path(out)
+    fresh_run_had_output = any((out / n).exists() for n in _OUTPUTS)
     prepare_out(out, force=force, resume=resume)
     seed_everything(seed)
     run = Run(out, device=dev, seed=seed, quick=quick, resume=resume, console=console,
@@ -104,7 +105,13 @@ def run_experiment(
         "device": str(dev), "config": asdict(cfg),
     })
     t0 = time.perf_counter()
-    metrics = dict(exp.fn(cfg, run) or {})
+    try:
+        metrics = dict(exp.fn(cfg, run) or {})
+    except UsageError:
+        # e.g. data unavailable: the run never started, so leave no half-made run behind.
+        if not fresh_run_had_output:
+            (out / "config.json").unlink(missing_ok=True)
+        raise
     seconds = time.perf_counter() - t0
     result = RunResult(exp, out, metrics, check_claims(exp, metrics), seconds,
                        figures=sorted(set(run.figures)))
