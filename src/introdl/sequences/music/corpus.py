@@ -1,0 +1,229 @@
+"""Lecture 2: the folk-tune corpus the music RNN learns from, as ABC text, one tune at a time.
+
+The lecture's lab trains a character model on Irish folk tunes written in ABC
+notation. The same kind of music ships, offline, inside music21's corpus:
+
+- ``oneill``: O'Neill's *Music of Ireland* (1850 edition, about 2,000 tunes);
+- ``ryan``: Ryan's *Mammoth Collection* (1883, about 1,000 reels, jigs, hornpipes);
+- ``aird``: Aird's *Selection of Scotch, English, Irish and Foreign Airs* (about 1,100).
+
+A collection file holds many tunes; a tune starts at an ``X:`` line. Its header runs
+from ``X:`` to the ``K:`` (key) line, its body (the notes) follows. Splitting a file
+into tunes and a tune into header/body is done here as plain text; whether a tune is
+well-formed ABC is decided by music21's ABC handler, never by a home-made parser.
+A tune that music21 rejects (or that lacks ``X:``/``K:`` or notes) is *skipped and
+counted* — one bad tune never stops training.
+
+API::
+
+    tunes, skipped = load_corpus(("oneill", "ryan"))
+    train, val = split_by_tune(tunes, val_fraction=0.1, seed=0)
+    text = "\\n\\n".join(t.compact() for t in train)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from introdl.config import closest
+from introdl.errors import DataUnavailable, UsageError
+
+log = logging.getLogger(__name__)
+
+# collection name -> folder inside music21's corpus
+COLLECTIONS: dict[str, str] = {"oneill": "oneills1850", "ryan": "ryansMammoth",
+                               "aird": "airdsAirs"}
+# header fields the model sees (others — source, notes, transcriber — are bibliography)
+MODEL_FIELDS: tuple[str, ...] = ("X", "T", "R", "M", "L", "K")
+
+_FIELD = re.compile(r"^([A-Za-z]):\s*(.*?)\s*$")
+_TUNE_START = re.compile(r"(?m)^(?=X:)")
+
+
+class MalformedTune(ValueError):
+    """A piece of text that is not a complete, well-formed ABC tune."""
+
+
+@dataclass(frozen=True)
+class Tune:
+    """One ABC tune.
+
+    Args:
+        text: the tune's full ABC text, as found (header, body, comments).
+        header: header fields, letter -> value (first occurrence wins), e.g.
+            ``{"X": "1", "T": "The Enchanted Valley", "M": "2/4", "K": "Gm"}``.
+        body: the music after the ``K:`` line, comment lines removed.
+        source: where it came from (``"oneill"``, a file name, ...).
+    """
+
+    text: str
+    header: dict[str, str]
+    body: str
+    source: str = ""
+    title: str = field(init=False)
+    rhythm: str | None = field(init=False)  # the R: field ("reel", "jig", ...), if any
+    key: str = field(init=False)  # the K: field
+    meter: str | None = field(init=False)  # the M: field
+
+    def __post_init__(self) -> None:
+        h = self.header
+        object.__setattr__(self, "title", h.get("T", ""))
+        object.__setattr__(self, "rhythm", h.get("R") or None)
+        object.__setattr__(self, "key", h.get("K", ""))
+        object.__setattr__(self, "meter", h.get("M") or None)
+
+    def compact(self, number: int = 1) -> str:
+        """The text the model trains on: musical header fields only, then the body.
+
+        Bibliographic fields (B:, N:, Z:, S:, ...) and comments are dropped; ``X:`` is
+        renumbered so the model does not learn the book's numbering.
+        """
+        lines = []
+        for k in MODEL_FIELDS:
+            if k == "X":
+                lines.append(f"X:{number}")
+            elif k in self.header and self.header[k]:
+                lines.append(f"{k}:{self.header[k]}")
+        return "\n".join(lines) + "\n" + self.body.strip("\n") + "\n"
+
+
+def split_tunes(text: str) -> list[str]:
+    """Cut a collection's text into tunes at ``X:`` lines (text before the first is dropped)."""
+    return [c.strip() + "\n" for c in _TUNE_START.split(text) if c.startswith("X:")]
+
+
+def parse_tune(text: str, source: str = "", validate: bool = True) -> Tune:
+    """Split one tune into header fields and body; check it with music21.
+
+    Raises:
+        MalformedTune: no ``X:`` or ``K:`` field, no notes, or music21 rejects it.
+    """
+    header: dict[str, str] = {}
+    body_lines: list[str] = []
+    in_body = False
+    for line in text.splitlines():
+        if line.lstrip().startswith("%"):
+            continue  # ABC comment
+        if not in_body:
+            m = _FIELD.match(line)
+            if m:
+                header.setdefault(m.group(1), m.group(2))
+                in_body = m.group(1) == "K"
+            continue
+        body_lines.append(line.rstrip())
+    body = "\n".join(body_lines).strip("\n")
+    if "X" not in header:
+        raise MalformedTune("no X: line")
+    if "K" not in header:
+        raise MalformedTune("no K: (key) line ending the header")
+    if not re.search(r"[A-Ga-gz]", body):
+        raise MalformedTune("no notes after the K: line")
+    tune = Tune(text=text, header=header, body=body, source=source)
+    if validate:
+        check_abc(tune.compact())
+    return tune
+
+
+def check_abc(text: str) -> None:
+    """Raise MalformedTune unless music21's ABC handler tokenises and processes ``text``.
+
+    This is music21's own tokenizer and token processor (about 2 ms a tune); the full
+    conversion to a score (``converter.parse``, ~40 ms) is used where it matters, on
+    generated tunes (see :mod:`introdl.sequences.music.quality`).
+    """
+    from music21.abcFormat import ABCHandler
+
+    try:
+        ABCHandler().process(text)
+    except Exception as e:  # music21 raises several exception types for bad ABC
+        raise MalformedTune(f"music21: {type(e).__name__}: {str(e)[:120]}") from e
+
+
+def collection_paths(name: str) -> list[Path]:
+    """The ABC files of a named music21 collection, sorted."""
+    if name not in COLLECTIONS:
+        raise UsageError(f"unknown ABC collection {name!r}{closest(name, list(COLLECTIONS))}; "
+                         f"use one of {', '.join(COLLECTIONS)} or a path to .abc files")
+    from music21 import corpus
+
+    folder = COLLECTIONS[name]
+    paths = sorted(Path(p) for p in corpus.getPaths(fileExtensions=["abc"])
+                   if Path(p).parent.name == folder)
+    if not paths:
+        raise DataUnavailable(f"music21's corpus has no {folder}/ ABC files; "
+                              "reinstall music21 (pip install music21) to get its corpus")
+    return paths
+
+
+def _resolve(collection: str | os.PathLike) -> tuple[str, list[Path]]:
+    """A collection name, an .abc file or a folder of them -> (source label, files)."""
+    if str(collection) in COLLECTIONS:
+        return str(collection), collection_paths(str(collection))
+    p = Path(collection)
+    if p.is_dir():
+        files = sorted(p.glob("*.abc"))
+        if not files:
+            raise UsageError(f"no .abc files in {p}; give a folder of ABC files")
+        return p.name, files
+    if p.is_file():
+        return p.name, [p]
+    return str(collection), collection_paths(str(collection))  # raises with a suggestion
+
+
+def load_corpus(collections: Sequence[str | os.PathLike] = ("oneill", "ryan"), *,
+                validate: bool = True, max_tunes: int | None = None) -> tuple[list[Tune], int]:
+    """Read ABC collections into tunes; malformed tunes are skipped and counted.
+
+    Args:
+        collections: names from :data:`COLLECTIONS`, ``.abc`` files, or folders of them.
+        validate: check each tune with music21's ABC handler (about 2 ms a tune).
+        max_tunes: stop after this many good tunes (for quick runs and tests).
+
+    Returns:
+        ``(tunes, skipped)``: the well-formed tunes in file order, and how many were not.
+    """
+    tunes: list[Tune] = []
+    skipped = 0
+    for collection in collections:
+        source, paths = _resolve(collection)
+        for path in paths:
+            for chunk in split_tunes(path.read_text(encoding="utf-8", errors="replace")):
+                if max_tunes is not None and len(tunes) >= max_tunes:
+                    break
+                try:
+                    tunes.append(parse_tune(chunk, source=source, validate=validate))
+                except MalformedTune as e:
+                    skipped += 1
+                    first = chunk.splitlines()[0] if chunk else ""
+                    log.info("skipped malformed tune %r in %s: %s", first, path.name, e)
+    if skipped:
+        log.warning("skipped %d malformed tune(s) of %d", skipped, skipped + len(tunes))
+    return tunes, skipped
+
+
+def split_by_tune(tunes: Sequence[Tune], val_fraction: float = 0.1,
+                  seed: int = 0) -> tuple[list[Tune], list[Tune]]:
+    """Shuffle whole tunes with a fixed seed and cut off a validation share.
+
+    Splitting by tune (not by character window) keeps every validation tune unseen
+    in training, so validation bits/char measures generalisation to new tunes.
+    """
+    if not 0.0 < val_fraction < 1.0:
+        raise UsageError(f"val_fraction must be between 0 and 1, got {val_fraction}")
+    order = list(range(len(tunes)))
+    random.Random(seed).shuffle(order)
+    n_val = max(1, round(len(tunes) * val_fraction)) if len(tunes) > 1 else 0
+    val = [tunes[i] for i in sorted(order[:n_val])]
+    train = [tunes[i] for i in sorted(order[n_val:])]
+    return train, val
+
+
+def join_tunes(tunes: Iterable[Tune]) -> str:
+    """The training text: compact tunes separated by a blank line, as in ABC files."""
+    return "\n".join(t.compact() for t in tunes)
