@@ -159,3 +159,18 @@ def test_training_lowers_the_loss():
 def test_mlp_rejects_unknown_activation():
     with pytest.raises(ValueError, match="unknown activation"):
         mlp([2, 2], "swish")
+
+
+def test_from_scratch_experiment_measures_gradients_and_learns(tmp_path):
+    from rich.console import Console
+
+    from introdl.experiment import get
+    from introdl.runner import run_experiment
+
+    r = run_experiment(get("from-scratch"), out=tmp_path / "r", quick=True, device="cpu",
+                       sets=["epochs=3", "hidden=32", "layers=1"],
+                       console=Console(quiet=True), progress=False)
+    assert r.metrics["max_grad_rel_err"] < 1e-9
+    assert r.metrics["train_loss"] < 0.5 * r.metrics["first_epoch_loss"]
+    assert r.metrics["test_acc"] > 0.8  # 3 epochs already read most digits (chance: 0.1)
+    assert (tmp_path / "r" / "training_curve.png").exists()
