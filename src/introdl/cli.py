@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -126,7 +127,7 @@ def cmd_data(a: argparse.Namespace, console: Console) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     out = Console()
-    err = Console(stderr=True)
+    err = Console(stderr=True, quiet=os.environ.get("RANK", "0") != "0")  # torchrun: rank 0 only
     try:
         a = _build_parser().parse_args(argv)
         if a.cmd == "list":

@@ -36,6 +36,8 @@ class Run:
         quick: whether the quick preset is in force (experiments may shrink plots etc.).
         resume: continue from checkpoints in ``out/checkpoints`` when they exist.
         console: where progress and messages go.
+        main: whether this is the process that writes (under torchrun only rank 0 does;
+            the others run the same code with ``log``/``save_*``/``print`` as no-ops).
     """
 
     def __init__(
@@ -48,6 +50,7 @@ class Run:
         resume: bool = False,
         console: Console | None = None,
         progress: bool = True,
+        main: bool = True,
     ) -> None:
         self.dir = Path(out)
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -57,6 +60,7 @@ class Run:
         self.resume = resume
         self.console = console or Console(stderr=True)
         self.progress = progress
+        self.main = main
         self.figures: list[str] = []
         self._t0 = time.perf_counter()
 
@@ -76,6 +80,8 @@ class Run:
     # -- logging -----------------------------------------------------------------------
     def log(self, step: int | None = None, **metrics: Any) -> None:
         """Append one record to ``metrics.jsonl`` (e.g. ``run.log(epoch=3, val_loss=0.2)``)."""
+        if not self.main:
+            return
         rec: dict[str, Any] = {"time": round(time.perf_counter() - self._t0, 4)}
         if step is not None:
             rec["step"] = step
@@ -85,7 +91,8 @@ class Run:
             f.write(line + "\n")
 
     def print(self, *args: Any, **kw: Any) -> None:
-        self.console.print(*args, **kw)
+        if self.main:
+            self.console.print(*args, **kw)
 
     # -- artefacts ---------------------------------------------------------------------
     def save_figure(self, fig: Any, name: str, dpi: int = 110) -> Path:
@@ -95,18 +102,21 @@ class Run:
         if not name.endswith(".png"):
             name += ".png"
         path = self.path(name)
-        with io.atomic_open(path, "wb") as f:
-            fig.savefig(f, format="png", dpi=dpi, bbox_inches="tight")
+        if self.main:
+            with io.atomic_open(path, "wb") as f:
+                fig.savefig(f, format="png", dpi=dpi, bbox_inches="tight")
         plt.close(fig)
         self.figures.append(name)
         return path
 
     def save_json(self, name: str, obj: Mapping[str, Any] | list) -> Path:
         path = self.path(name)
-        io.write_json(path, obj)
+        if self.main:
+            io.write_json(path, obj)
         return path
 
     def save_text(self, name: str, text: str) -> Path:
         path = self.path(name)
-        io.write_text(path, text)
+        if self.main:
+            io.write_text(path, text)
         return path

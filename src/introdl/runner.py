@@ -14,6 +14,7 @@ from rich.console import Console
 
 from introdl import io
 from introdl.config import apply_overrides
+from introdl.engine import distributed
 from introdl.errors import UsageError
 from introdl.experiment import Claim, Experiment, load_all
 from introdl.run import Run
@@ -91,31 +92,41 @@ def run_experiment(
     """Resolve the config, run ``exp`` into ``out``, check its claims and write the results.
 
     Exceptions from the experiment propagate (the course runner catches them).
+    Under torchrun every process runs the experiment (``fit`` shards the batches and
+    DDP averages the gradients); only rank 0 writes outputs and prints.
     """
     cfg = apply_overrides(exp.make_config(quick), sets)
     dev = resolve_device(device)
+    rank, _ = distributed.init_from_env(dev)
+    dev = distributed.local_device(dev)
+    if rank != 0:
+        console, progress = Console(quiet=True), False
     out = Path(out)
     fresh_run_had_output = any((out / n).exists() for n in _OUTPUTS)
-    prepare_out(out, force=force, resume=resume)
+    if rank == 0:
+        prepare_out(out, force=force, resume=resume)
+    distributed.barrier()
     seed_everything(seed)
     run = Run(out, device=dev, seed=seed, quick=quick, resume=resume, console=console,
-              progress=progress)
-    io.write_json(out / "config.json", {
-        "experiment": exp.name, "lecture": exp.lecture, "quick": quick, "seed": seed,
-        "device": str(dev), "config": asdict(cfg),
-    })
+              progress=progress, main=rank == 0)
+    if rank == 0:
+        io.write_json(out / "config.json", {
+            "experiment": exp.name, "lecture": exp.lecture, "quick": quick, "seed": seed,
+            "device": str(dev), "config": asdict(cfg),
+        })
     t0 = time.perf_counter()
     try:
         metrics = dict(exp.fn(cfg, run) or {})
     except UsageError:
         # e.g. data unavailable: the run never started, so leave no half-made run behind.
-        if not fresh_run_had_output:
+        if not fresh_run_had_output and rank == 0:
             (out / "config.json").unlink(missing_ok=True)
         raise
     seconds = time.perf_counter() - t0
     result = RunResult(exp, out, metrics, check_claims(exp, metrics), seconds,
                        figures=sorted(set(run.figures)))
-    write_result(result)
+    if rank == 0:
+        write_result(result)
     return result
 
 

@@ -7,20 +7,20 @@ The heart is the four lines the lecture writes on the slide::
     loss.backward()                # backward: dL/dW by the chain rule
     optimizer.step()               # W <- W - lr * dL/dW (or Adam, ...)
 
-Around them: mini-batches from a seeded per-epoch permutation (so a resumed run
-sees exactly the batches an uninterrupted one would), validation each epoch,
-early stopping that restores the best weights, gradient-norm clipping, an LR
-schedule, atomic checkpoints, Ctrl-C and NaN handling, and a progress bar.
+which minimise the empirical risk  L(W) = 1/N sum_i loss(f(x_i; W), y_i)  one
+mini-batch at a time. Around them: mini-batches from a seeded per-epoch permutation
+(so a resumed run sees exactly the batches an uninterrupted one would), validation
+each epoch, early stopping that restores the best weights, gradient-norm clipping,
+an LR schedule, atomic checkpoints, Ctrl-C and NaN handling, a progress bar, and
+data parallelism under torchrun.
 """
 
 from __future__ import annotations
 
-import copy
-import math
 import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from introdl.engine import checkpoint as ckpt
 from introdl.engine import distributed as dist_utils
 from introdl.engine.optim import make_optimizer, make_scheduler
 from introdl.engine.progress import ProgressBar
-from introdl.errors import TrainingDiverged
+from introdl.errors import TrainingDiverged, UsageError
 
 Metric = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -64,7 +64,7 @@ class History:
     val_metrics: list[dict[str, float]] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
     epoch_seconds: list[float] = field(default_factory=list)
-    best_epoch: int | None = None  # 1-based epoch whose weights were restored
+    best_epoch: int | None = None  # 1-based epoch with the lowest validation loss
     best_val_loss: float | None = None
     stopped_early: bool = False
     steps: int = 0
@@ -79,20 +79,38 @@ class History:
         return dict(self.__dict__)
 
 
-def _batches(n: int, batch_size: int, epoch: int, seed: int) -> list[torch.Tensor]:
-    """The epoch's mini-batches: a permutation seeded by (seed, epoch), cut into batches."""
+def _epoch_batches(n: int, batch_size: int, epoch: int, seed: int, world: int = 1
+                   ) -> list[torch.Tensor]:
+    """The epoch's global mini-batches: a permutation seeded by (seed, epoch), cut up.
+
+    Under torchrun a last batch smaller than the number of processes is dropped, so
+    every process always holds at least one example.
+    """
     g = torch.Generator().manual_seed(seed * 100_003 + epoch)
-    return list(torch.randperm(n, generator=g).split(batch_size))
+    batches = list(torch.randperm(n, generator=g).split(batch_size))
+    if len(batches[-1]) < world:
+        batches.pop()
+    return batches
 
 
-def _fetch(dataset: Dataset, idx: torch.Tensor, num_workers: int = 0):
+def _load(dataset: Dataset, index_batches: list[torch.Tensor], num_workers: int = 0
+          ) -> Iterator[tuple]:
+    """Yield the batches named by ``index_batches``, in order.
+
+    A ``TensorDataset`` is sliced directly (one gather per tensor, no collation);
+    anything else goes through one DataLoader for the whole list. The DataLoader
+    gets its own generator so it never draws from the global RNG, which would make
+    a resumed run's dropout masks differ from an uninterrupted run's.
+    """
     if isinstance(dataset, TensorDataset):
-        return tuple(t[idx] for t in dataset.tensors)
-    return next(iter(DataLoader(dataset, batch_size=len(idx), sampler=idx.tolist(),
-                                num_workers=num_workers)))
+        for idx in index_batches:
+            yield tuple(t[idx] for t in dataset.tensors)
+        return
+    yield from DataLoader(dataset, batch_sampler=[i.tolist() for i in index_batches],
+                          num_workers=num_workers, generator=torch.Generator().manual_seed(0))
 
 
-def _to(batch, device: torch.device):
+def _to(batch: tuple, device: torch.device) -> tuple:
     return tuple(b.to(device, non_blocking=True) if torch.is_tensor(b) else b for b in batch)
 
 
@@ -111,16 +129,14 @@ def evaluate(
     model.eval()
     device = torch.device(device)
     totals: dict[str, float] = {"loss": 0.0}
-    n = 0
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
-    for batch in loader:
+    n = len(dataset)  # type: ignore[arg-type]
+    for batch in _load(dataset, list(torch.arange(n).split(batch_size))):
         x, y = _to(batch, device)
         out = model(x)
         k = len(y)
         totals["loss"] += float(loss_fn(out, y)) * k
         for name, fn in (metrics or {}).items():
             totals[name] = totals.get(name, 0.0) + float(fn(out, y)) * k
-        n += k
     model.train(was_training)
     return {k: v / max(n, 1) for k, v in totals.items()}
 
@@ -132,7 +148,7 @@ class _StopFlag:
         self.hit = False
         self._old = None
 
-    def __enter__(self):
+    def __enter__(self) -> _StopFlag:
         if threading.current_thread() is threading.main_thread():
             self._old = signal.signal(signal.SIGINT, self._handle)
         return self
@@ -142,7 +158,7 @@ class _StopFlag:
             raise KeyboardInterrupt
         self.hit = True
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc) -> bool:
         if self._old is not None:
             signal.signal(signal.SIGINT, self._old)
         return False
@@ -168,21 +184,28 @@ def fit(
 
     Args:
         model: any module; moved to ``device`` (wrapped in DDP under torchrun).
-        loss_fn: an ``nn.Module`` taking ``(model(x), y)``.
+        loss_fn: an ``nn.Module`` taking ``(model(x), y)`` and returning the batch mean.
         train_set: yields ``(x, y)`` pairs; a ``TensorDataset`` takes a fast path.
-        val_set: evaluated each epoch; needed for early stopping.
+        val_set: evaluated each epoch; needed for early stopping (``cfg.patience``).
         metrics: name -> fn(output, target) averaged on ``val_set`` (e.g. accuracy).
-        checkpoint_dir: where ``last.pt`` is written atomically (per epoch, every
+        checkpoint_dir: where ``last.pt`` is written atomically (each epoch, every
             ``cfg.checkpoint_every`` steps, on Ctrl-C and at the end).
-        resume: continue from ``checkpoint_dir/last.pt`` when it exists; the result
-            equals an uninterrupted run with the same seed on the CPU.
+        resume: continue from ``checkpoint_dir/last.pt`` when it exists; on the CPU the
+            result equals an uninterrupted run with the same seed, even mid-epoch.
         optimizer: use this instead of building one from ``cfg``.
         log: called as ``log(epoch=..., train_loss=..., ...)`` each epoch (e.g. ``run.log``).
+
+    Raises:
+        TrainingDiverged: the loss became NaN or infinite (the last checkpoint is kept).
+        KeyboardInterrupt: after Ctrl-C, once the current step is done and saved.
     """
+    if cfg.patience is not None and val_set is None:
+        raise UsageError("early stopping (patience) needs a val_set to watch; pass val_set")
     device = torch.device(device)
     rank, world = dist_utils.rank_world()
+    if cfg.batch_size < world:
+        raise UsageError(f"batch_size {cfg.batch_size} is smaller than the {world} processes")
     model.to(device)
-    net = dist_utils.wrap(model, device) if world > 1 else model
     opt = optimizer or make_optimizer(model.parameters(), cfg.optimizer, cfg.lr, cfg.momentum,
                                       cfg.weight_decay)
     sched = make_scheduler(opt, cfg.schedule, cfg.epochs)
@@ -190,23 +213,27 @@ def fit(
     best_state: dict[str, torch.Tensor] | None = None
     bad_epochs = 0
     start_epoch, start_batch = 0, 0
+    partial: dict[str, float] = {"running": 0.0, "seen": 0, "seconds": 0.0}
     path = Path(checkpoint_dir) / "last.pt" if checkpoint_dir else None
+    running, seen, t0 = torch.zeros((), device=device), 0, time.perf_counter()
 
-    running, seen = torch.zeros((), device=device), 0  # this epoch's loss sum, samples
-
-    def state(epoch: int, batch: int) -> dict[str, Any]:
-        return {"model": model.state_dict(), "optimizer": opt.state_dict(),
+    def save(epoch: int, batch: int) -> None:
+        """Checkpoint 'about to run step ``batch`` of ``epoch``' (collective under DDP)."""
+        if path is None:
+            return
+        epoch_loss = float(dist_utils.all_sum(running))  # this epoch so far, all processes
+        if rank == 0:
+            ckpt.save(path, {
+                "model": model.state_dict(), "optimizer": opt.state_dict(),
                 "scheduler": sched.state_dict() if sched else None, "epoch": epoch,
                 "batch": batch, "history": hist.state(), "best_state": best_state,
                 "bad_epochs": bad_epochs, "rng": ckpt.rng_state(),
-                "partial": {"running": float(running), "seen": seen}}
-
-    def save(epoch: int, batch: int) -> None:
-        if path is not None and rank == 0:
-            ckpt.save(path, state(epoch, batch))
+                "partial": {"running": epoch_loss, "seen": seen,
+                            "seconds": time.perf_counter() - t0},
+            })
 
     if resume and path is not None and path.exists():
-        s = ckpt.load(path, map_location=device)
+        s = ckpt.load(path)  # on the CPU: RNG states must stay CPU tensors
         model.load_state_dict(s["model"])
         opt.load_state_dict(s["optimizer"])
         if sched and s["scheduler"]:
@@ -214,13 +241,12 @@ def fit(
         hist = History(**s["history"])
         best_state, bad_epochs = s["best_state"], s["bad_epochs"]
         start_epoch, start_batch = s["epoch"], s["batch"]
-        partial = s["partial"] if start_batch else {"running": 0.0, "seen": 0}
+        partial = s["partial"]
         ckpt.set_rng_state(s["rng"])
+    net = dist_utils.wrap(model, device) if world > 1 else model
 
     n = len(train_set)  # type: ignore[arg-type]
-    if cfg.batch_size % world:
-        raise ValueError(f"batch_size {cfg.batch_size} must divide by the {world} processes")
-    steps_per_epoch = math.ceil(n / cfg.batch_size)
+    steps_per_epoch = len(_epoch_batches(n, cfg.batch_size, 0, cfg.seed, world))
     bar = ProgressBar(total=cfg.epochs * steps_per_epoch, desc=desc,
                       enabled=progress and rank == 0)
     bar.advance(start_epoch * steps_per_epoch + start_batch)
@@ -229,50 +255,52 @@ def fit(
         for epoch in range(start_epoch, cfg.epochs):
             if hist.stopped_early:
                 break
-            batches = _batches(n, cfg.batch_size, epoch, cfg.seed)
-            t0 = time.perf_counter()
+            batches = _epoch_batches(n, cfg.batch_size, epoch, cfg.seed, world)
             first = start_batch if epoch == start_epoch else 0
-            if first:  # resumed mid-epoch: carry on the partial epoch's loss sum
-                running = torch.tensor(partial["running"], device=device)
-                seen = partial["seen"]
-            else:
-                running, seen = torch.zeros((), device=device), 0
-            for b in range(first, len(batches)):
-                idx = batches[b][rank::world]  # this process's share of the global batch
-                x, y = _to(_fetch(train_set, idx, cfg.num_workers), device)
+            running, seen, t0 = torch.zeros((), device=device), 0, time.perf_counter()
+            if first:  # resumed mid-epoch: carry on the partial epoch's sums
+                running += partial["running"] if rank == 0 else 0.0
+                seen, t0 = int(partial["seen"]), t0 - partial["seconds"]
+            shards = [idx[rank::world] for idx in batches[first:]]  # this process's share
+            for b, batch in enumerate(_load(train_set, shards, cfg.num_workers), start=first):
+                if dist_utils.any_across(stop.hit, device=device):  # Ctrl-C: save, stop
+                    save(epoch, b)
+                    raise KeyboardInterrupt
+                x, y = _to(batch, device)
+                # Under DDP each process's mean loss is weighted by its share of the
+                # batch, so DDP's gradient average equals the gradient of the global
+                # batch mean even when shards differ in size by one.
+                share = len(y) * world / len(batches[b])
                 # --- the lecture's loop -------------------------------------------------
                 opt.zero_grad(set_to_none=True)
                 output = net(x)  # forward
                 loss = loss_fn(output, y)  # loss
-                if not torch.isfinite(loss):
+                if dist_utils.any_across(not torch.isfinite(loss), device=device):
                     raise TrainingDiverged(
-                        f"loss became {loss.item()} at epoch {epoch + 1}, step {b + 1}; "
-                        "lower the learning rate or clip gradients (last good checkpoint kept)"
-                    )
-                loss.backward()  # backward
+                        f"loss became {loss.item()} at epoch {epoch + 1}, step {b + 1}; lower "
+                        "the learning rate or clip gradients (the last checkpoint is kept)")
+                (loss * share if world > 1 else loss).backward()  # backward
                 if cfg.clip_grad_norm:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad_norm)
+                    nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad_norm)
                 opt.step()  # update
                 # ------------------------------------------------------------------------
-                running += loss.detach() * len(idx)
-                seen += len(idx) * world
+                running += loss.detach() * len(y)
+                seen += len(batches[b])
                 hist.steps += 1
                 hist.samples += len(batches[b])
                 if bar.due():
-                    bar.update(hist.steps, loss=float(loss.detach()), samples=hist.samples)
-                done_all = b + 1 == len(batches)
-                if cfg.checkpoint_every and hist.steps % cfg.checkpoint_every == 0 and not done_all:
+                    bar.update(hist.steps, loss=float(loss), samples=hist.samples)
+                last_step = b + 1 == len(batches)
+                if cfg.checkpoint_every and hist.steps % cfg.checkpoint_every == 0 \
+                        and not last_step:
                     save(epoch, b + 1)
-                if stop.hit:
-                    save(epoch, b + 1)
-                    raise KeyboardInterrupt
             # --- end of epoch: validation, schedule, early stopping, checkpoint ----------
             hist.epoch_seconds.append(time.perf_counter() - t0)
             hist.train_loss.append(float(dist_utils.all_sum(running)) / max(seen, 1))
             hist.lr.append(opt.param_groups[0]["lr"])
             rec: dict[str, Any] = {"epoch": epoch + 1, "train_loss": hist.train_loss[-1],
                                    "lr": hist.lr[-1]}
-            if val_set is not None:
+            if val_set is not None:  # every process evaluates all of it: same weights
                 v = evaluate(model, loss_fn, val_set, batch_size=cfg.eval_batch_size,
                              device=device, metrics=metrics)
                 hist.val_loss.append(v["loss"])
@@ -281,7 +309,8 @@ def fit(
                 if hist.best_val_loss is None or v["loss"] < hist.best_val_loss:
                     hist.best_val_loss, hist.best_epoch, bad_epochs = v["loss"], epoch + 1, 0
                     if cfg.patience is not None:
-                        best_state = copy.deepcopy(model.state_dict())
+                        best_state = {k: t.detach().clone()
+                                      for k, t in model.state_dict().items()}
                 else:
                     bad_epochs += 1
                     if cfg.patience is not None and bad_epochs >= cfg.patience:
@@ -294,7 +323,9 @@ def fit(
                        val=hist.val_loss[-1] if hist.val_loss else None)
             running, seen = torch.zeros((), device=device), 0
             save(epoch + 1, 0)
+            if dist_utils.any_across(stop.hit, device=device):
+                raise KeyboardInterrupt
     if best_state is not None:  # early stopping: the best-validation weights, not the last
         model.load_state_dict(best_state)
-    save(len(hist.train_loss) if not hist.stopped_early else cfg.epochs, 0)
+        save(len(hist.train_loss), 0)
     return hist
