@@ -289,7 +289,7 @@ def fit(
                 hist.steps += 1
                 hist.samples += len(batches[b])
                 if bar.due():
-                    bar.update(hist.steps, loss=float(loss), samples=hist.samples)
+                    bar.update(hist.steps, loss=float(loss.detach()), samples=hist.samples)
                 last_step = b + 1 == len(batches)
                 if cfg.checkpoint_every and hist.steps % cfg.checkpoint_every == 0 \
                         and not last_step:
