@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
@@ -24,12 +25,14 @@ from introdl.report.plots import curves, figure
 from introdl.run import Run
 from introdl.sequences.classifier import SequenceClassifier
 from introdl.sequences.music.corpus import load_corpus
+from introdl.sequences.sst2 import load_sst2
 from introdl.sequences.tune_types import labelled
 from introdl.sequences.vocab import CharVocab
 
 
 @dataclass
 class SentimentConfig:
+    dataset: Literal["tunes", "sst2"] = "tunes"  # tunes: offline corpus; sst2: needs the zip
     collections: tuple[str, ...] = ("oneill", "ryan")  # music21 ABC collections
     include_meter: bool = False  # give the model the M: line (makes jig vs reel easy)
     min_count: int = 40  # keep dance types with at least this many tunes
@@ -51,13 +54,12 @@ class SentimentConfig:
     quick={"epochs": 3, "max_len": 200, "max_examples": 600, "hidden": 32},
 )
 def sentiment(cfg: SentimentConfig, run: Run) -> dict[str, float]:
-    tunes, skipped = load_corpus(cfg.collections, validate=False)
-    texts, labels, classes = labelled(tunes, cfg.min_count, cfg.include_meter)
+    texts, labels, classes, skipped = _data(cfg)
     if cfg.max_examples and cfg.max_examples < len(texts):
         keep, _ = train_test_split(np.arange(len(texts)), train_size=cfg.max_examples,
                                    random_state=run.seed, stratify=labels)
         texts, labels = [texts[i] for i in keep], [labels[i] for i in keep]
-    run.print(f"{len(texts)} labelled tunes ({skipped} malformed skipped): "
+    run.print(f"{len(texts)} labelled sequences ({skipped} malformed skipped): "
               + ", ".join(f"{classes[k]} {n}" for k, n in sorted(Counter(labels).items())))
     idx = np.arange(len(texts))
     tr, te = train_test_split(idx, test_size=0.2, random_state=run.seed, stratify=labels)
@@ -85,6 +87,15 @@ def sentiment(cfg: SentimentConfig, run: Run) -> dict[str, float]:
             test["acc"] - base, "test_loss": test["loss"], "classes": float(len(classes)),
             "n_tunes": float(len(texts)), "skipped_malformed": float(skipped),
             "best_epoch": float(hist.best_epoch or 0)}
+
+
+def _data(cfg: SentimentConfig) -> tuple[list[str], list[int], list[str], int]:
+    """(texts, labels, class names, malformed tunes skipped) for the chosen dataset."""
+    if cfg.dataset == "sst2":
+        train, test = load_sst2("train"), load_sst2("test")
+        return train[0] + test[0], train[1] + test[1], ["negative", "positive"], 0
+    tunes, skipped = load_corpus(cfg.collections, validate=False)
+    return (*labelled(tunes, cfg.min_count, cfg.include_meter), skipped)
 
 
 def _figures(run: Run, model, X, y, classes, hist) -> None:
