@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import pytest
 import torch
@@ -163,6 +164,8 @@ def test_share_weighted_shards_give_the_full_batch_gradient():
 def test_progress_bar_shows_loss_throughput_and_eta():
     bar = ProgressBar(total=10, enabled=True)
     with bar:
+        bar.update(4, loss=0.3, samples=80)
+        time.sleep(0.01)
         bar.update(5, loss=0.25, samples=100, val=0.5)
         task = bar._p.tasks[0]
         assert "loss 0.2500" in task.fields["info"] and "val 0.5000" in task.fields["info"]

@@ -17,6 +17,7 @@ data parallelism under torchrun.
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
 import time
@@ -215,13 +216,19 @@ def fit(
     start_epoch, start_batch = 0, 0
     partial: dict[str, float] = {"running": 0.0, "seen": 0, "seconds": 0.0}
     path = Path(checkpoint_dir) / "last.pt" if checkpoint_dir else None
-    running, seen, t0 = torch.zeros((), device=device), 0, time.perf_counter()
+    running, seen, t0 = 0.0, 0, time.perf_counter()  # this epoch's loss sum, samples, start
+
+    def epoch_sum(x: float) -> float:
+        """A per-process sum added up over all processes."""
+        if world == 1:
+            return x
+        return float(dist_utils.all_sum(torch.tensor(x, dtype=torch.float64, device=device)))
 
     def save(epoch: int, batch: int) -> None:
         """Checkpoint 'about to run step ``batch`` of ``epoch``' (collective under DDP)."""
         if path is None:
             return
-        epoch_loss = float(dist_utils.all_sum(running))  # this epoch so far, all processes
+        epoch_loss = epoch_sum(running)  # this epoch so far, all processes
         if rank == 0:
             ckpt.save(path, {
                 "model": model.state_dict(), "optimizer": opt.state_dict(),
@@ -257,9 +264,9 @@ def fit(
                 break
             batches = _epoch_batches(n, cfg.batch_size, epoch, cfg.seed, world)
             first = start_batch if epoch == start_epoch else 0
-            running, seen, t0 = torch.zeros((), device=device), 0, time.perf_counter()
+            running, seen, t0 = 0.0, 0, time.perf_counter()
             if first:  # resumed mid-epoch: carry on the partial epoch's sums
-                running += partial["running"] if rank == 0 else 0.0
+                running = partial["running"] if rank == 0 else 0.0
                 seen, t0 = int(partial["seen"]), t0 - partial["seconds"]
             shards = [idx[rank::world] for idx in batches[first:]]  # this process's share
             for b, batch in enumerate(_load(train_set, shards, cfg.num_workers), start=first):
@@ -275,28 +282,29 @@ def fit(
                 opt.zero_grad(set_to_none=True)
                 output = net(x)  # forward
                 loss = loss_fn(output, y)  # loss
-                if dist_utils.any_across(not torch.isfinite(loss), device=device):
+                value = loss.item()  # one host sync per step, for the NaN check and the log
+                if dist_utils.any_across(not math.isfinite(value), device=device):
                     raise TrainingDiverged(
-                        f"loss became {loss.item()} at epoch {epoch + 1}, step {b + 1}; lower "
+                        f"loss became {value} at epoch {epoch + 1}, step {b + 1}; lower "
                         "the learning rate or clip gradients (the last checkpoint is kept)")
                 (loss * share if world > 1 else loss).backward()  # backward
                 if cfg.clip_grad_norm:
                     nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad_norm)
                 opt.step()  # update
                 # ------------------------------------------------------------------------
-                running += loss.detach() * len(y)
+                running += value * len(y)
                 seen += len(batches[b])
                 hist.steps += 1
                 hist.samples += len(batches[b])
                 if bar.due():
-                    bar.update(hist.steps, loss=float(loss.detach()), samples=hist.samples)
+                    bar.update(hist.steps, loss=value, samples=hist.samples)
                 last_step = b + 1 == len(batches)
                 if cfg.checkpoint_every and hist.steps % cfg.checkpoint_every == 0 \
                         and not last_step:
                     save(epoch, b + 1)
             # --- end of epoch: validation, schedule, early stopping, checkpoint ----------
             hist.epoch_seconds.append(time.perf_counter() - t0)
-            hist.train_loss.append(float(dist_utils.all_sum(running)) / max(seen, 1))
+            hist.train_loss.append(epoch_sum(running) / max(seen, 1))
             hist.lr.append(opt.param_groups[0]["lr"])
             rec: dict[str, Any] = {"epoch": epoch + 1, "train_loss": hist.train_loss[-1],
                                    "lr": hist.lr[-1]}
@@ -321,7 +329,7 @@ def fit(
                 log(**rec)
             bar.update(hist.steps, loss=hist.train_loss[-1], samples=hist.samples,
                        val=hist.val_loss[-1] if hist.val_loss else None)
-            running, seen = torch.zeros((), device=device), 0
+            running, seen = 0.0, 0
             save(epoch + 1, 0)
             if dist_utils.any_across(stop.hit, device=device):
                 raise KeyboardInterrupt

@@ -1,10 +1,14 @@
-"""A light progress bar for training: loss, throughput and ETA, refreshed a few times a second."""
+"""A light progress bar for training: loss, throughput and ETA, refreshed a few times a second.
+
+It draws on stderr. In a terminal it animates; in a log (stderr not a terminal) rich
+prints the finished bar once, a one-line summary of the run.
+"""
 
 from __future__ import annotations
 
-import sys
 import time
 
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -29,7 +33,7 @@ class ProgressBar:
             self._p = Progress(
                 TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-                transient=not sys.stderr.isatty(), refresh_per_second=4,
+                console=Console(stderr=True), refresh_per_second=4,
             )
             self._task = self._p.add_task(desc, total=total, info="")
 
@@ -54,15 +58,17 @@ class ProgressBar:
         return False
 
     def advance(self, steps: int) -> None:
+        """Start at ``steps`` (a resumed run) without counting them towards speed or ETA."""
         if self.enabled and steps:
-            self._p.update(self._task, completed=steps)
+            self._p.reset(self._task, completed=steps)
 
     def update(self, step: int, *, loss: float, samples: int, val: float | None = None) -> None:
         if not self.enabled:
             return
-        if self._samples0 is None:
-            self._samples0 = samples
-        rate = (samples - self._samples0) / max(time.perf_counter() - self._t0, 1e-9)
+        now = time.perf_counter()
+        if self._samples0 is None:  # throughput counts from the first update on
+            self._samples0, self._t0 = samples, now
         info = f"loss {loss:.4f}" + (f" · val {val:.4f}" if val is not None else "")
-        info += f" · {rate:,.0f} samples/s"
+        if now > self._t0:
+            info += f" · {(samples - self._samples0) / (now - self._t0):,.0f} samples/s"
         self._p.update(self._task, completed=step, info=info)
