@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import http.client
 import os
 import shutil
 import tarfile
@@ -220,7 +221,7 @@ def _stream(remote: RemoteFile, dataset: str, out: BinaryIO, console: Console) -
         raise DataUnavailable(f"{what}: HTTP {e.code} {e.reason}; {todo}") from None
     except urllib.error.URLError as e:
         raise DataUnavailable(f"{what}: {e.reason}; {todo}") from None
-    except (OSError, ValueError) as e:  # timeouts, resets, truncated chunked bodies
+    except (OSError, ValueError, http.client.HTTPException) as e:  # timeouts, resets, cut-offs
         raise DataUnavailable(f"{what}: {e}; {todo}") from None
     return received
 
