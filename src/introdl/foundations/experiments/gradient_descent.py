@@ -78,7 +78,7 @@ def gradient_descent(cfg: GradientDescentConfig, run: Run) -> dict[str, float]:
         for i in range(0, len(losses), max(1, len(losses) // 20)):
             run.log(step=i, run=key, loss=float(losses[i]))
     metrics["sgd_large_diverged"] = float(metrics["sgd_large_final_loss"] > metrics["start_loss"])
-    run.save_figure(_plot(surface, paths, start, w_star, l_star), "descent_paths.png")
+    run.save_figure(_plot(surface, paths, start, w_star, l_star), "descent_paths.png", dpi=85)
     return metrics
 
 
@@ -89,7 +89,7 @@ def _plot(surface: LossSurface, paths, start, w_star, l_star):
     color = {label: f"C{i}" for i, label in enumerate(labels)}  # same colour in every panel
     for ax, group, title in ((axes[0], labels[:3], "plain gradient descent"),
                              (axes[1], labels[3:], "adaptive optimisers (torch.optim)")):
-        ax.contourf(W1, W2, L, levels=30, cmap="viridis", alpha=0.85)
+        ax.contourf(W1, W2, L, levels=20, cmap="viridis", alpha=0.85)
         ax.contour(W1, W2, L, levels=15, colors="w", linewidths=0.4, alpha=0.6)
         for label in group:
             P = paths[label][0]
