@@ -9,35 +9,14 @@ import tarfile
 
 import numpy as np
 import pytest
-from data_helpers import idx_gz, sha256
+from data_helpers import mnist_like, serve_as
 from rich.console import Console
 
-from introdl.data import DATASETS, RemoteFile, load_arrays, register
+from introdl.data import DATASETS, load_arrays, register
 from introdl.data.registry import FASHION_SYSTEM_DIR
 from introdl.errors import DataUnavailable, UsageError
 
 QUIET = Console(quiet=True)
-RNG = np.random.default_rng(0)
-
-
-def serve_as(monkeypatch, name: str, files: dict[str, tuple[str, bytes]], put) -> None:
-    """Point ``name``'s files at the URLs ``put(filename, data)`` returns, with our SHA-256."""
-    spec = DATASETS[name]
-    remotes = {}
-    for key, (filename, data) in files.items():
-        assert spec.files[key].filename == filename  # the registered layout is what we serve
-        remotes[key] = RemoteFile(put(filename, data), sha256(data), filename, len(data))
-    monkeypatch.setitem(DATASETS, name, dataclasses.replace(spec, files=remotes))
-
-
-def mnist_like(n_train: int = 5, n_test: int = 3) -> dict[str, tuple[str, bytes]]:
-    out = {}
-    for split, prefix, n in (("train", "train", n_train), ("test", "t10k", n_test)):
-        X = RNG.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
-        y = RNG.integers(0, 10, size=n, dtype=np.uint8)
-        out[f"{split}-images"] = (f"{prefix}-images-idx3-ubyte.gz", idx_gz(X))
-        out[f"{split}-labels"] = (f"{prefix}-labels-idx1-ubyte.gz", idx_gz(y))
-    return out
 
 
 def test_mnist_downloads_over_http_and_loads(server, monkeypatch, data_env):
