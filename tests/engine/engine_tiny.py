@@ -18,7 +18,11 @@ def data(n: int = 96, d: int = 8, classes: int = 3, seed: int = 0) -> TensorData
 
 
 class ListDataset(Dataset):
-    """The same examples behind a plain ``Dataset`` (exercises the DataLoader path)."""
+    """The same examples behind a plain ``Dataset``, with random-noise augmentation.
+
+    Exercises the DataLoader path, and draws from the global RNG as augmentation does,
+    so exact resume must also restore that RNG at the right point.
+    """
 
     def __init__(self, ds: TensorDataset) -> None:
         self.x, self.y = ds.tensors
@@ -27,7 +31,7 @@ class ListDataset(Dataset):
         return len(self.y)
 
     def __getitem__(self, i: int):
-        return self.x[i], self.y[i]
+        return self.x[i] + 0.01 * torch.randn(self.x.shape[1:]), self.y[i]
 
 
 def model(seed: int = 0, d: int = 8, hidden: int = 16, classes: int = 3,

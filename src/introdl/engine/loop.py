@@ -270,9 +270,6 @@ def fit(
                 seen, t0 = int(partial["seen"]), t0 - partial["seconds"]
             shards = [idx[rank::world] for idx in batches[first:]]  # this process's share
             for b, batch in enumerate(_load(train_set, shards, cfg.num_workers), start=first):
-                if dist_utils.any_across(stop.hit, device=device):  # Ctrl-C: save, stop
-                    save(epoch, b)
-                    raise KeyboardInterrupt
                 x, y = _to(batch, device)
                 # Under DDP each process's mean loss is weighted by its share of the
                 # batch, so DDP's gradient average equals the gradient of the global
@@ -283,10 +280,12 @@ def fit(
                 output = net(x)  # forward
                 loss = loss_fn(output, y)  # loss
                 value = loss.item()  # one host sync per step, for the NaN check and the log
-                if dist_utils.any_across(not math.isfinite(value), device=device):
+                bad = not math.isfinite(value)
+                if dist_utils.any_across(bad, device=device):
                     raise TrainingDiverged(
-                        f"loss became {value} at epoch {epoch + 1}, step {b + 1}; lower "
-                        "the learning rate or clip gradients (the last checkpoint is kept)")
+                        f"loss became {value if bad else 'NaN/inf in another process'} at "
+                        f"epoch {epoch + 1}, step {b + 1}; lower the learning rate or clip "
+                        "gradients (the last checkpoint is kept)")
                 (loss * share if world > 1 else loss).backward()  # backward
                 if cfg.clip_grad_norm:
                     nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad_norm)
@@ -298,10 +297,12 @@ def fit(
                 hist.samples += len(batches[b])
                 if bar.due():
                     bar.update(hist.steps, loss=value, samples=hist.samples)
-                last_step = b + 1 == len(batches)
-                if cfg.checkpoint_every and hist.steps % cfg.checkpoint_every == 0 \
-                        and not last_step:
-                    save(epoch, b + 1)
+                if b + 1 < len(batches):  # (the end of the epoch checkpoints anyway)
+                    if dist_utils.any_across(stop.hit, device=device):  # Ctrl-C: save, stop
+                        save(epoch, b + 1)
+                        raise KeyboardInterrupt
+                    if cfg.checkpoint_every and hist.steps % cfg.checkpoint_every == 0:
+                        save(epoch, b + 1)
             # --- end of epoch: validation, schedule, early stopping, checkpoint ----------
             hist.epoch_seconds.append(time.perf_counter() - t0)
             hist.train_loss.append(epoch_sum(running) / max(seen, 1))
@@ -331,7 +332,7 @@ def fit(
                        val=hist.val_loss[-1] if hist.val_loss else None)
             running, seen = 0.0, 0
             save(epoch + 1, 0)
-            if dist_utils.any_across(stop.hit, device=device):
+            if dist_utils.any_across(stop.hit, device=device):  # Ctrl-C: saved just above
                 raise KeyboardInterrupt
     if best_state is not None:  # early stopping: the best-validation weights, not the last
         model.load_state_dict(best_state)
