@@ -1,0 +1,209 @@
+"""The lecture's CNN on Fashion-MNIST (and MNIST when available), against a dense network."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from introdl.data import load_arrays
+from introdl.engine import TrainConfig, accuracy, evaluate, fit
+from introdl.errors import UsageError
+from introdl.experiment import Claim, experiment
+from introdl.nn.mlp import MLP
+from introdl.report.plots import curves, figure
+from introdl.run import Run
+from introdl.vision.classify import LectureCNN, parameter_count, saliency
+
+CLASS_NAMES = {
+    "fashion-mnist": ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                      "Sneaker", "Bag", "Boot"],
+    "mnist": [str(d) for d in range(10)],
+}
+
+
+@dataclass
+class CNNClassifierConfig:
+    dataset: Literal["fashion-mnist", "mnist"] = "fashion-mnist"  # main data set
+    also_mnist: bool = True  # also train the CNN on MNIST if its files are here (else skipped)
+    hidden: int = 128  # dense layer between Flatten and the output (0 = the slide's head)
+    epochs: int = 6  # passes over the training set (CNN and MLP alike)
+    mnist_epochs: int = 2  # passes for the extra MNIST run
+    batch_size: int = 64  # mini-batch size
+    lr: float = 1e-3  # Adam learning rate, cosine-decayed to 0 over the epochs
+    val_size: int = 5000  # training images held out for the per-epoch validation curve
+    train_size: int = 0  # use only this many training images (0 = all)
+    test_size: int = 0  # use only this many test images (0 = all 10,000)
+
+
+def load_images(name: str, split: str, limit: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(x, y)``: images as float32 (N, 1, 28, 28) in 0..1, labels int64 (N,)."""
+    X, y = load_arrays(name, split)
+    if limit:
+        X, y = X[:limit], y[:limit]
+    x = torch.from_numpy(X.astype(np.float32) / 255.0)[:, None]  # (N, 28, 28) -> (N, 1, 28, 28)
+    return x, torch.from_numpy(y)
+
+
+class Standardize(nn.Module):
+    """``(x - mean) / std`` with the training set's statistics, kept inside the model."""
+
+    def __init__(self, mean: float, std: float) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean))
+        self.register_buffer("std", torch.tensor(std))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+def train_and_test(model: nn.Module, data: dict[str, torch.Tensor], cfg: CNNClassifierConfig,
+                   run: Run, epochs: int, name: str) -> tuple[float, list[float], float]:
+    """Fit ``model`` with the engine; return (test accuracy, validation curve, seconds)."""
+    xtr, ytr = data["x_train"], data["y_train"]
+    n_val = min(cfg.val_size, len(xtr) // 5)
+    train = TensorDataset(xtr[n_val:], ytr[n_val:])
+    val = TensorDataset(xtr[:n_val], ytr[:n_val]) if n_val else None
+    t0 = time.perf_counter()
+    hist = fit(model, nn.CrossEntropyLoss(), train,
+               TrainConfig(epochs=epochs, batch_size=cfg.batch_size, lr=cfg.lr,
+                           schedule="cosine", seed=run.seed),
+               val_set=val, device=run.device, metrics={"acc": accuracy},
+               log=lambda **r: run.log(model=name, **r), progress=run.progress, desc=name)
+    seconds = time.perf_counter() - t0
+    test = evaluate(model, nn.CrossEntropyLoss(), TensorDataset(data["x_test"], data["y_test"]),
+                    device=run.device, metrics={"acc": accuracy})
+    run.print(f"{name}: test accuracy {test['acc']:.4f} ({seconds:.0f} s)")
+    return test["acc"], [m["acc"] for m in hist.val_metrics], seconds
+
+
+def _data(name: str, cfg: CNNClassifierConfig, seed: int) -> dict[str, torch.Tensor]:
+    xtr, ytr = load_images(name, "train")
+    perm = torch.randperm(len(xtr), generator=torch.Generator().manual_seed(seed))
+    if cfg.train_size:
+        perm = perm[:cfg.train_size]
+    xte, yte = load_images(name, "test", cfg.test_size)
+    return {"x_train": xtr[perm], "y_train": ytr[perm], "x_test": xte, "y_test": yte}
+
+
+def _cnn(data: dict[str, torch.Tensor], cfg: CNNClassifierConfig) -> nn.Sequential:
+    x = data["x_train"]
+    return nn.Sequential(Standardize(float(x.mean()), float(x.std())),
+                         LectureCNN(hidden=cfg.hidden))
+
+
+@experiment(
+    name="cnn-classifier", lecture=3,
+    title="Conv-ReLU-pool x2 -> dense -> softmax on Fashion-MNIST, against a dense network",
+    claims=[
+        Claim("the lecture's CNN classifies Fashion-MNIST well (>= 91% test accuracy)",
+              metric="test_acc", expected=0.91, compare=">="),
+        Claim("a CNN beats a fully connected network with about as many parameters",
+              metric="cnn_minus_mlp_acc", expected=0.0, compare=">"),
+        Claim("first-layer filters, feature maps and saliency show what the CNN looks at "
+              "(figures)"),
+    ],
+    quick={"epochs": 1, "mnist_epochs": 1, "train_size": 2000, "test_size": 1000,
+           "val_size": 500},
+)
+def cnn_classifier(cfg: CNNClassifierConfig, run: Run) -> dict[str, float]:
+    data = _data(cfg.dataset, cfg, run.seed)
+    cnn = _cnn(data, cfg)
+    cnn_params = parameter_count(cnn)
+    cnn_acc, cnn_curve, cnn_s = train_and_test(cnn, data, cfg, run, cfg.epochs, "cnn")
+
+    # Lecture 1's dense network with one hidden layer sized to the CNN's parameter
+    # count: 784*h + h (hidden) + 10*h + 10 (output) = cnn_params.
+    h = round((cnn_params - 10) / (28 * 28 + 1 + 10))
+    x = data["x_train"]
+    mlp = nn.Sequential(Standardize(float(x.mean()), float(x.std())), MLP(28 * 28, (h,), 10))
+    mlp_acc, mlp_curve, mlp_s = train_and_test(mlp, data, cfg, run, cfg.epochs, "mlp")
+
+    metrics = {"test_acc": cnn_acc, "mlp_test_acc": mlp_acc, "cnn_minus_mlp_acc": cnn_acc - mlp_acc,
+               "cnn_params": float(cnn_params), "mlp_params": float(parameter_count(mlp)),
+               "cnn_train_seconds": cnn_s, "mlp_train_seconds": mlp_s}
+    metrics.update(_other_dataset(cfg, run))
+
+    run.save_figure(curves({"CNN": cnn_curve, "MLP": mlp_curve}, ylabel="validation accuracy",
+                           title=f"{cfg.dataset}: CNN vs MLP"), "val_accuracy.png")
+    model = cnn[1]
+    xte, yte = data["x_test"].to(run.device), data["y_test"].to(run.device)
+    cnn.eval()
+    with torch.no_grad():
+        pred = torch.cat([cnn(xb).argmax(1) for xb in xte.split(1000)])
+    names = CLASS_NAMES[cfg.dataset]
+    run.save_figure(_filters(model), "filters.png")
+    run.save_figure(_feature_maps(cnn, xte[:1], names[int(yte[0])]), "feature_maps.png")
+    run.save_figure(_confusion(yte.cpu(), pred.cpu(), names), "confusion.png")
+    run.save_figure(_saliency(cnn, xte[:8], yte[:8], names), "saliency.png")
+    return metrics
+
+
+def _other_dataset(cfg: CNNClassifierConfig, run: Run) -> dict[str, float]:
+    """Train the CNN on MNIST too, when asked and when the data layer can provide it."""
+    if not cfg.also_mnist or cfg.dataset == "mnist":
+        return {}
+    try:
+        data = _data("mnist", cfg, run.seed)
+    except UsageError as e:  # not in the registry, or offline without a mirror
+        run.print(f"MNIST part skipped: {e}")
+        return {"mnist_available": 0.0}
+    acc, _, seconds = train_and_test(_cnn(data, cfg), data, cfg, run, cfg.mnist_epochs,
+                                     "cnn-mnist")
+    return {"mnist_available": 1.0, "mnist_test_acc": acc, "mnist_train_seconds": seconds}
+
+
+def _filters(model: LectureCNN):
+    w = model.features[0].weight.detach().cpu()[:, 0]  # (32, 1, 3, 3) -> (32, 3, 3)
+    fig, axes = figure(8, (len(w) + 7) // 8, size=(1.1, 1.1))
+    for ax, k in zip(axes.flat, w, strict=False):
+        ax.imshow(k.numpy(), cmap="RdBu_r", vmin=-w.abs().max(), vmax=w.abs().max())
+    for ax in axes.flat:
+        ax.axis("off")
+    fig.suptitle("learned first-layer 3x3 filters (red +, blue -)", y=1.02)
+    return fig
+
+
+def _feature_maps(cnn: nn.Sequential, x: torch.Tensor, label: str):
+    with torch.no_grad():
+        maps = cnn[1].feature_maps(cnn[0](x))[0][0].cpu()  # (32, 26, 26) after conv1 + ReLU
+    fig, axes = figure(9, 4, size=(1.2, 1.2))
+    axes.flat[0].imshow(x[0, 0].cpu().numpy(), cmap="gray")
+    axes.flat[0].set_title(label, fontsize=8)
+    for ax, m in zip(axes.flat[1:], maps, strict=False):
+        ax.imshow(m.numpy(), cmap="viridis")
+    for ax in axes.flat:
+        ax.axis("off")
+    fig.suptitle("input and its 32 first-layer feature maps (after ReLU)", y=1.02)
+    return fig
+
+
+def _confusion(y: torch.Tensor, pred: torch.Tensor, names: list[str]):
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    fig, ax = figure(size=(6.5, 6.0))
+    ConfusionMatrixDisplay.from_predictions(y.numpy(), pred.numpy(), display_labels=names,
+                                            ax=ax, colorbar=False, xticks_rotation=45)
+    ax.set_title("CNN on the test set")
+    fig.tight_layout()
+    return fig
+
+
+def _saliency(cnn: nn.Sequential, x: torch.Tensor, y: torch.Tensor, names: list[str]):
+    sal = saliency(cnn, x).cpu()  # (8, 28, 28), for the predicted class
+    with torch.no_grad():
+        pred = cnn(x).argmax(1).cpu()
+    fig, axes = figure(len(x), 2, size=(1.5, 1.6))
+    for i in range(len(x)):
+        axes[0, i].imshow(x[i, 0].cpu().numpy(), cmap="gray")
+        axes[0, i].set_title(f"{names[int(pred[i])]}\n(true {names[int(y[i])]})", fontsize=7)
+        axes[1, i].imshow(sal[i].numpy(), cmap="hot")
+    for ax in axes.flat:
+        ax.axis("off")
+    fig.suptitle("|d score / d input| for the predicted class", y=1.02)
+    return fig
