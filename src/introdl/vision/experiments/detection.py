@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
+from introdl import io
 from introdl.engine import TrainConfig, accuracy, fit
 from introdl.experiment import Claim, experiment
 from introdl.report.plots import figure
@@ -39,7 +40,7 @@ class DetectionConfig:
     crop: int = 24  # the crop classifier's input side (warped crops)
     width: int = 16  # crop classifier's first-layer channels
     per_digit: int = 8  # training crops jittered around each digit (as many random boxes)
-    epochs: int = 6  # crop classifier epochs
+    epochs: int = 12  # crop classifier epochs
     lr: float = 2e-3  # crop classifier learning rate (Adam)
     faster_steps: int = 800  # Faster R-CNN optimiser steps
     faster_batch: int = 8  # Faster R-CNN images per step
@@ -119,6 +120,9 @@ def detection(cfg: DetectionConfig, run: Run) -> dict[str, float]:
     losses = train_faster_rcnn(faster, images, boxes, labels, steps=cfg.faster_steps,
                                batch_size=cfg.faster_batch, lr=cfg.faster_lr, generator=g,
                                device=run.device, log=run.log)
+    for name, model in (("crop_cnn", crop_cnn), ("faster_rcnn", faster)):
+        with io.atomic_open(run.path(f"{name}.pt"), "wb") as f:  # for benchmarks/detection_speed.py
+            torch.save(model.state_dict(), f)
     crop_cnn.to(run.device)
     sliding = SlidingWindowDetector(crop_cnn, cfg.crop,
                                     SlidingConfig(stride=cfg.stride, min_score=cfg.min_score))
