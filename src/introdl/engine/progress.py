@@ -1,4 +1,4 @@
-"""A light progress bar for training: loss, throughput and ETA, refreshed a few times a second.
+"""A light progress bar for training: loss, throughput and ETA, refreshed twice a second.
 
 It draws on stderr. In a terminal it animates; in a log (stderr not a terminal) rich
 prints the finished bar once, a one-line summary of the run.
@@ -23,7 +23,7 @@ class ProgressBar:
     """Throttled rich progress bar; a no-op when disabled (tests, non-zero ranks)."""
 
     def __init__(self, total: int, desc: str = "train", enabled: bool = True,
-                 interval: float = 0.2) -> None:
+                 interval: float = 0.5) -> None:
         self.enabled = enabled
         self.interval = interval
         self._last = 0.0
@@ -33,7 +33,7 @@ class ProgressBar:
             self._p = Progress(
                 TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-                console=Console(stderr=True), refresh_per_second=4,
+                console=Console(stderr=True), refresh_per_second=2,
             )
             self._task = self._p.add_task(desc, total=total, info="")
 
