@@ -45,6 +45,18 @@ def _build_parser() -> argparse.ArgumentParser:
     f.add_argument("name")
     v = dsub.add_parser("verify", help="check SHA-256 of cached files")
     v.add_argument("name", nargs="?")
+
+    g = sub.add_parser("generate", help="sample from a trained model")
+    gsub = g.add_subparsers(dest="gen_cmd", required=True, parser_class=_Parser)
+    m = gsub.add_parser("music", help="tunes (.abc, .mid, .wav, piano roll) from 'run music'")
+    m.add_argument("--checkpoint", type=Path, required=True, metavar="RUN_DIR",
+                   help="run folder of 'introdl run music' (or its music_lstm.pt)")
+    m.add_argument("--n", type=int, default=5, help="number of tunes")
+    m.add_argument("--temperature", type=float, default=0.8, help="sampling temperature > 0")
+    m.add_argument("--start", default="X:1\\nT:", help="beginning of every tune ('\\n' = newline)")
+    m.add_argument("--out", type=Path, help="output folder (default RUN_DIR/generated)")
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--device", default="cpu", choices=DEVICES)
     return p
 
 
@@ -125,6 +137,19 @@ def cmd_data(a: argparse.Namespace, console: Console) -> int:
     return commands.verify(a.name, console)
 
 
+def cmd_generate(a: argparse.Namespace, console: Console) -> int:
+    from introdl.runtime import resolve_device
+    from introdl.sequences.music.generate import generate_music
+
+    g = generate_music(a.checkpoint, n=a.n, temperature=a.temperature,
+                       start=a.start.replace("\\n", "\n"), out=a.out, seed=a.seed,
+                       device=resolve_device(a.device))
+    for k, v in g.metrics.items():
+        console.print(f"{k}: {v:.3g}")
+    console.print(f"{len(g.tunes)} tunes in {g.out}/ (.abc, .mid, .wav, piano_roll.png)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     out = Console()
     err = Console(stderr=True, quiet=os.environ.get("RANK", "0") != "0")  # torchrun: rank 0 only
@@ -136,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(a, err)
         if a.cmd == "course":
             return cmd_course(a, err)
+        if a.cmd == "generate":
+            return cmd_generate(a, err)
         return cmd_data(a, err)
     except UsageError as e:
         print(f"introdl: error: {e}", file=sys.stderr)

@@ -1,0 +1,91 @@
+"""``introdl generate music``: files written from a tiny checkpoint, and one-line errors."""
+
+from __future__ import annotations
+
+import wave
+
+import pytest
+import torch
+
+from introdl.cli import main
+from introdl.sequences.music.generate import TRAIN_TEXT_NAME, generate_music
+from introdl.sequences.music.model import (
+    CHECKPOINT_NAME,
+    CharLSTM,
+    CharLSTMConfig,
+    Vocab,
+    load_model,
+    save_model,
+)
+from introdl.sequences.music.train import TBPTTConfig, train_tbptt
+
+TUNE = "X:1\nT:Test Reel\nM:4/4\nL:1/8\nK:D\n|:DFAd fdAF|GBdB AFD2:|\n"
+
+
+@pytest.fixture(scope="module")
+def ckpt_dir(tmp_path_factory):
+    """A checkpoint that has memorised one tune (so sampling at low temperature replays it)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    text = "\n".join([TUNE] * 30)  # tunes separated by a blank line, as in training
+    vocab = Vocab(text)
+    model = CharLSTM(CharLSTMConfig(len(vocab), emb=16, hidden=64))
+    ids = vocab.encode(text)
+    train_tbptt(model, ids, ids, TBPTTConfig(batch_size=4, seq_len=64, lr=1e-2,
+                                             max_epochs=40, eval_every_s=1e9))
+    torch.set_num_threads(n)
+    d = tmp_path_factory.mktemp("music_run")
+    save_model(d / CHECKPOINT_NAME, model, vocab)
+    (d / TRAIN_TEXT_NAME).write_text(text)
+    return d
+
+
+def test_checkpoint_loads_with_weights_only(ckpt_dir):
+    state = torch.load(ckpt_dir / CHECKPOINT_NAME, weights_only=True)
+    assert set(state) >= {"state_dict", "vocab", "config"}
+    model, vocab, _ = load_model(ckpt_dir)
+    assert vocab.chars == Vocab(TUNE).chars and model.cfg.hidden == 64
+
+
+def test_generate_writes_abc_midi_wav_and_piano_roll(ckpt_dir, tmp_path):
+    g = generate_music(ckpt_dir, n=2, temperature=0.05, start="X:1\nT:Test", out=tmp_path)
+    assert g.tunes[0] == TUNE  # memorised tune replayed and ended at the blank line
+    for name in ("tune_01.abc", "tune_01.mid", "tune_01.wav", "tune_02.wav", "piano_roll.png",
+                 "quality.json"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    assert (tmp_path / "tune_01.mid").read_bytes()[:4] == b"MThd"
+    with wave.open(str(tmp_path / "tune_01.wav")) as w:
+        assert w.getnframes() > w.getframerate()  # more than a second of music
+    assert g.metrics["valid_share"] == 1.0
+    assert g.metrics["longest_copy_max"] == len(TUNE)  # a verbatim copy, and we see it
+
+
+def test_cli_generate_music(ckpt_dir, tmp_path, capsys):
+    out = tmp_path / "gen"
+    argv = ["generate", "music", "--checkpoint", str(ckpt_dir), "--n", "1", "--temperature",
+            "0.05", "--start", "X:1\\nT:Test", "--out", str(out)]
+    assert main(argv) == 0
+    assert (out / "tune_01.abc").read_text() == TUNE
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    (["--start", "X:1\\nT:Été"], "'É', 'é'"),
+    (["--temperature", "0"], "--temperature must be > 0"),
+    (["--n", "0"], "--n must be at least 1"),
+])
+def test_bad_generate_input_is_one_line_exit_2(ckpt_dir, tmp_path, capsys, extra, fragment):
+    assert main(["generate", "music", "--checkpoint", str(ckpt_dir), "--out",
+                 str(tmp_path), *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert fragment in err
+
+
+def test_missing_or_invalid_checkpoint_is_one_line_exit_2(tmp_path, capsys):
+    assert main(["generate", "music", "--checkpoint", str(tmp_path / "nope")]) == 2
+    assert "no music checkpoint" in capsys.readouterr().err
+    (tmp_path / CHECKPOINT_NAME).write_bytes(b"not a checkpoint")
+    assert main(["generate", "music", "--checkpoint", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "not a valid music checkpoint" in err
