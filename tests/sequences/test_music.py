@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from introdl.errors import DataUnavailable, UsageError
 from introdl.sequences.music.audio import SAMPLE_RATE, pluck
 from introdl.sequences.music.corpus import (
     MalformedTune,
@@ -75,6 +76,16 @@ def test_music21_collections_load_offline():
     assert len(tunes) == 15 and skipped == 0
     assert all(isinstance(t, Tune) and t.key and t.meter for t in tunes)
     assert tunes[0].compact().startswith("X:1\nT:")
+
+
+def test_lab_file_without_checksum_is_refused_and_bad_names_suggest(monkeypatch, tmp_path):
+    monkeypatch.setenv("INTRODL_DATA", str(tmp_path))
+    (tmp_path / "irish").mkdir()
+    (tmp_path / "irish" / "irish.abc").write_text(GOOD)  # present, but cannot be verified
+    with pytest.raises(DataUnavailable, match="no published checksum"):
+        load_corpus(("lab",))
+    with pytest.raises(UsageError, match="did you mean oneill"):
+        load_corpus(("oneil",))
 
 
 def test_split_by_tune_is_disjoint_and_deterministic():

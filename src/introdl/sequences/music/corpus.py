@@ -5,7 +5,11 @@ notation. The same kind of music ships, offline, inside music21's corpus:
 
 - ``oneill``: O'Neill's *Music of Ireland* (1850 edition, about 2,000 tunes);
 - ``ryan``: Ryan's *Mammoth Collection* (1883, about 1,000 reels, jigs, hornpipes);
-- ``aird``: Aird's *Selection of Scotch, English, Irish and Foreign Airs* (about 1,100).
+- ``aird``: Aird's *Selection of Scotch, English, Irish and Foreign Airs* (about 1,100);
+- ``lab``: the 6.S191 lab's own ``irish.abc``, through :mod:`introdl.data.download`
+  (``$INTRODL_DATA/irish/irish.abc`` or a download). No SHA-256 is published for it and
+  we could not obtain its exact bytes to compute one, so it is refused until
+  :data:`LAB_IRISH` carries a checksum; a copy you trust can be passed as a path.
 
 A collection file holds many tunes; a tune starts at an ``X:`` line. Its header runs
 from ``X:`` to the ``K:`` (key) line, its body (the notes) follows. Splitting a file
@@ -32,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from introdl.config import closest
+from introdl.data.download import RemoteFile, ensure_file
 from introdl.errors import DataUnavailable, UsageError
 
 log = logging.getLogger(__name__)
@@ -39,6 +44,11 @@ log = logging.getLogger(__name__)
 # collection name -> folder inside music21's corpus
 COLLECTIONS: dict[str, str] = {"oneill": "oneills1850", "ryan": "ryansMammoth",
                                "aird": "airdsAirs"}
+# The lab's data file. sha256=None: none is published and the exact bytes could not be
+# fetched to compute one, so ensure_file refuses it (never used unverified).
+LAB_IRISH = RemoteFile(url="https://raw.githubusercontent.com/MITDeepLearning/"
+                       "introtodeeplearning/master/mitdeeplearning/data/irish.abc",
+                       sha256=None, filename="irish.abc")
 # header fields the model sees (others — source, notes, transcriber — are bibliography)
 MODEL_FIELDS: tuple[str, ...] = ("X", "T", "R", "M", "L", "K")
 
@@ -148,8 +158,9 @@ def check_abc(text: str) -> None:
 def collection_paths(name: str) -> list[Path]:
     """The ABC files of a named music21 collection, sorted."""
     if name not in COLLECTIONS:
-        raise UsageError(f"unknown ABC collection {name!r}{closest(name, list(COLLECTIONS))}; "
-                         f"use one of {', '.join(COLLECTIONS)} or a path to .abc files")
+        names = [*COLLECTIONS, "lab"]
+        raise UsageError(f"unknown ABC collection {name!r}{closest(name, names)}; "
+                         f"use one of {', '.join(names)} or a path to .abc files")
     from music21 import corpus
 
     folder = COLLECTIONS[name]
@@ -163,6 +174,8 @@ def collection_paths(name: str) -> list[Path]:
 
 def _resolve(collection: str | os.PathLike) -> tuple[str, list[Path]]:
     """A collection name, an .abc file or a folder of them -> (source label, files)."""
+    if str(collection) == "lab":
+        return "lab", [ensure_file("irish", LAB_IRISH)]
     if str(collection) in COLLECTIONS:
         return str(collection), collection_paths(str(collection))
     p = Path(collection)
@@ -181,7 +194,7 @@ def load_corpus(collections: Sequence[str | os.PathLike] = ("oneill", "ryan"), *
     """Read ABC collections into tunes; malformed tunes are skipped and counted.
 
     Args:
-        collections: names from :data:`COLLECTIONS`, ``.abc`` files, or folders of them.
+        collections: names from :data:`COLLECTIONS`, ``"lab"``, ``.abc`` files, or folders.
         validate: check each tune with music21's ABC handler (about 2 ms a tune).
         max_tunes: stop after this many good tunes (for quick runs and tests).
 
