@@ -11,7 +11,8 @@ so even the rule itself is right only ~91% of the time). The student of the lect
 
 The network is the lecture's: ``y_hat = sigmoid(W2 g(W1 x + b1) + b2)`` with three
 hidden sigmoid units, trained on the binary cross-entropy
-``L = -1/N sum_i [y_i log y_hat_i + (1 - y_i) log(1 - y_hat_i)]``.
+``L = -1/N sum_i [y_i log y_hat_i + (1 - y_i) log(1 - y_hat_i)]``, computed from the
+logit (``nn.BCEWithLogitsLoss``) so that ``log 0`` never appears.
 """
 
 from __future__ import annotations

@@ -14,10 +14,12 @@ import numpy as np
 import torch
 
 from introdl.data import load_arrays
+from introdl.errors import UsageError
 from introdl.experiment import Claim, experiment
 from introdl.report.plots import figure
 from introdl.run import Run
 from introdl.scratch import SGD, SoftmaxCrossEntropy, mlp, to_torch
+from introdl.scratch.network import ACTIVATIONS
 
 
 @dataclass
@@ -60,6 +62,9 @@ def max_grad_rel_err(sizes: list[int], activation: str, x: np.ndarray, y: np.nda
     quick={"epochs": 20},
 )
 def from_scratch(cfg: FromScratchConfig, run: Run) -> dict[str, float]:
+    if cfg.activation not in ACTIVATIONS:
+        raise UsageError(f"unknown activation {cfg.activation!r}; use one of "
+                         f"{', '.join(ACTIVATIONS)}")
     Xtr, ytr = load_arrays("digits", "train")
     Xte, yte = load_arrays("digits", "test")
     Xtr = Xtr.reshape(len(Xtr), -1).astype(np.float64) / 16.0  # (N, 8, 8) -> (N, 64), in [0, 1]
@@ -75,7 +80,7 @@ def from_scratch(cfg: FromScratchConfig, run: Run) -> dict[str, float]:
     train_loss, test_acc = [], []
     for epoch in range(1, cfg.epochs + 1):
         total = 0.0
-        for idx in np.array_split(rng.permutation(len(Xtr)), len(Xtr) // cfg.batch_size):
+        for idx in np.array_split(rng.permutation(len(Xtr)), max(1, len(Xtr) // cfg.batch_size)):
             loss = loss_fn(net(Xtr[idx]), ytr[idx])  # forward
             net.backward(loss_fn.backward())  # backward: chain rule
             opt.step()  # W <- W - lr * v

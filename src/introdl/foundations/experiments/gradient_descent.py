@@ -66,11 +66,11 @@ def gradient_descent(cfg: GradientDescentConfig, run: Run) -> dict[str, float]:
     keys = ["sgd_small", "sgd_good", "sgd_large", "momentum", "adam", "adagrad", "rmsprop",
             "adadelta"]
     paths: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    metrics: dict[str, float] = {"global_min_loss": l_star, "start_loss": 0.0}
+    metrics: dict[str, float] = {"global_min_loss": l_star}
     for key, (label, (opt, lr)) in zip(keys, runs.items(), strict=True):
         path, losses = descend(surface, opt, lr, cfg.steps, start)
         paths[label] = (path, losses)
-        metrics["start_loss"] = float(losses[0])
+        metrics["start_loss"] = float(losses[0])  # the same start for every run
         metrics[f"{key}_final_loss"] = float(losses[-1])
         metrics[f"{key}_dist"] = float(np.linalg.norm(path[-1] - w_star))
         run.print(f"{label:22s} final loss {losses[-1]:+.4g}, "
