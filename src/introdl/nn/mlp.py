@@ -71,3 +71,9 @@ class MLP(nn.Sequential):
         super().__init__(*layers)
         self.in_features = in_features
         self.out_features = out_features
+
+    def __getitem__(self, idx: int | slice) -> nn.Module:
+        """``net[i]`` is a layer; ``net[a:b]`` a plain ``nn.Sequential`` of those layers."""
+        if isinstance(idx, slice):
+            return nn.Sequential(*list(self)[idx])
+        return super().__getitem__(idx)

@@ -65,10 +65,16 @@ def timed_sgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: in
     every = max(1, math.ceil(n / evals_per_epoch / batch_size))  # steps between measurements
     gen = torch.Generator().manual_seed(seed)
     trace, clock, step = Trace(), 0.0, 0
-    with torch.no_grad():
-        trace.seconds.append(0.0)
-        trace.loss.append(float(loss_fn(model(x), y)))
-    while clock < budget:
+
+    def measure() -> float:  # the clock is stopped while we measure the full loss
+        with torch.no_grad():
+            full = float(loss_fn(model(x), y))
+        trace.seconds.append(clock)
+        trace.loss.append(full)
+        return full
+
+    measure()
+    while True:
         for idx in torch.randperm(n, generator=gen).split(batch_size):
             t0 = time.perf_counter()
             opt.zero_grad(set_to_none=True)
@@ -77,19 +83,13 @@ def timed_sgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: in
             opt.step()  # W <- W - lr * g_B
             clock += time.perf_counter() - t0
             step += 1
-            if step % every == 0:  # the clock is stopped while we measure
-                with torch.no_grad():
-                    full = float(loss_fn(model(x), y))
-                trace.seconds.append(clock)
-                trace.loss.append(full)
+            if step % every == 0 or clock >= budget:
+                full = measure()
                 if full <= target:
                     trace.reached_at = clock
                     return trace
-                if not math.isfinite(full):
+                if clock >= budget or not math.isfinite(full):
                     return trace
-            if clock >= budget:
-                break
-    return trace
 
 
 def _label(b: int) -> str:

@@ -65,8 +65,7 @@ RUNS = ("plain", "dropout", "early_stop")
               metric="restored_is_best", compare="true"),
     ],
     quick={"n_train": 200, "n_val": 200, "n_test": 1000, "hidden": (256, 256), "epochs": 25,
-           "lr": 3e-3,
-           "patience": 5},
+           "lr": 3e-3, "patience": 5},
 )
 def regularization(cfg: RegularizationConfig, run: Run) -> dict[str, float]:
     data = image_splits(cfg.dataset, n_train=cfg.n_train, n_val=cfg.n_val, n_test=cfg.n_test,
