@@ -70,3 +70,20 @@ def test_bad_nonlinearity_and_mismatched_torch_rnn_are_refused():
         RNN(2, 3, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match="one-layer"):
         RNN(2, 3).load_torch(nn.RNN(2, 3, num_layers=2))
+
+
+def test_rnn_from_scratch_experiment_reports_parity(tmp_path):
+    import json
+
+    from rich.console import Console
+
+    from introdl.experiment import get
+    from introdl.runner import run_experiment
+
+    res = run_experiment(get("rnn-from-scratch"), out=tmp_path / "r", quick=True, device="cpu",
+                         progress=False, console=Console(quiet=True),
+                         sets=["batch=2", "steps=12", "hidden_size=8"])
+    m = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert m["rnn_grad_max_abs_err"] <= 1e-6 and m["lstm_grad_max_abs_err"] <= 1e-6
+    assert all(c.passed for c in res.claims if c.claim.metric)
+    assert (tmp_path / "r" / "trajectories.png").stat().st_size > 1000
