@@ -32,7 +32,8 @@ class RNNFromScratchConfig:
 
 def _errors(ours: list[torch.Tensor], ref: list[torch.Tensor]) -> tuple[float, float]:
     """Largest |a - b| over all tensors, and that divided by the largest |b|."""
-    abs_err = max(float((a - b).detach().abs().max()) for a, b in zip(ours, ref, strict=True))
+    ours, ref = [a.detach() for a in ours], [b.detach() for b in ref]
+    abs_err = max(float((a - b).abs().max()) for a, b in zip(ours, ref, strict=True))
     scale = max(float(b.abs().max()) for b in ref)
     return abs_err, abs_err / max(scale, 1e-300)
 
