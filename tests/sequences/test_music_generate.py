@@ -28,12 +28,12 @@ def ckpt_dir(tmp_path_factory):
     n = torch.get_num_threads()
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    text = "\n".join([TUNE] * 30)  # tunes separated by a blank line, as in training
+    text = "\n".join([TUNE] * 12)  # tunes separated by a blank line, as in training
     vocab = Vocab(text)
     model = CharLSTM(CharLSTMConfig(len(vocab), emb=16, hidden=64))
     ids = vocab.encode(text)
-    train_tbptt(model, ids, ids, TBPTTConfig(batch_size=4, seq_len=64, lr=1e-2,
-                                             max_epochs=40, eval_every_s=1e9))
+    train_tbptt(model, ids, ids, TBPTTConfig(batch_size=2, seq_len=64, lr=2e-2,
+                                             max_epochs=30, eval_every_s=1e9))
     torch.set_num_threads(n)
     d = tmp_path_factory.mktemp("music_run")
     save_model(d / CHECKPOINT_NAME, model, vocab)
@@ -89,3 +89,23 @@ def test_missing_or_invalid_checkpoint_is_one_line_exit_2(tmp_path, capsys):
     assert main(["generate", "music", "--checkpoint", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "not a valid music checkpoint" in err
+
+
+def test_music_experiment_tiny_run_writes_checkpoint_that_generate_loads(tmp_path, capsys):
+    from rich.console import Console
+
+    from introdl.experiment import get
+    from introdl.runner import run_experiment
+
+    sets = ["max_tunes=30", "val_fraction=0.2", "hidden=32", "emb=16", "max_minutes=0.05",
+            "n_samples=2"]
+    r = run_experiment(get("music"), out=tmp_path / "r", quick=True, device="cpu", sets=sets,
+                       console=Console(quiet=True), progress=False)
+    assert r.error is None, r.error
+    m = r.metrics
+    assert m["n_train_tunes"] == 24 and m["n_val_tunes"] == 6
+    assert m["val_bpc"] < m["untrained_val_bpc"]  # it learned something
+    assert 0.0 <= m["valid_share"] <= 1.0 and m["longest_copy_max"] >= 1
+    assert (r.dir / "bits_per_char.png").exists() and (r.dir / "samples" / "quality.json").exists()
+    assert main(["generate", "music", "--checkpoint", str(r.dir), "--n", "1"]) == 0
+    assert (r.dir / "generated" / "tune_01.abc").read_text().startswith("X:1\nT:")

@@ -54,6 +54,7 @@ MODEL_FIELDS: tuple[str, ...] = ("X", "T", "R", "M", "L", "K")
 
 _FIELD = re.compile(r"^([A-Za-z]):\s*(.*?)\s*$")
 _TUNE_START = re.compile(r"(?m)^(?=X:)")
+_SPACES = re.compile(r" {2,}")
 
 
 class MalformedTune(ValueError):
@@ -91,8 +92,9 @@ class Tune:
     def compact(self, number: int = 1) -> str:
         """The text the model trains on: musical header fields only, then the body.
 
-        Bibliographic fields (B:, N:, Z:, S:, ...) and comments are dropped; ``X:`` is
-        renumbered so the model does not learn the book's numbering.
+        Bibliographic fields (B:, N:, Z:, S:, ...) and comments are dropped, runs of
+        spaces become one, and ``X:`` is renumbered so the model does not learn the
+        book's numbering.
         """
         lines = []
         for k in MODEL_FIELDS:
@@ -100,7 +102,8 @@ class Tune:
                 lines.append(f"X:{number}")
             elif k in self.header and self.header[k]:
                 lines.append(f"{k}:{self.header[k]}")
-        return "\n".join(lines) + "\n" + self.body.strip("\n") + "\n"
+        body = _SPACES.sub(" ", self.body.strip("\n"))  # runs of spaces: same music in ABC
+        return "\n".join(lines) + "\n" + body + "\n"
 
 
 def split_tunes(text: str) -> list[str]:
