@@ -123,12 +123,14 @@ def render_wav(score, midi_path: Path, wav_path: Path) -> str:
     return "built-in Karplus-Strong"
 
 
-def piano_roll(events_per_tune: list[list[tuple[float, float, int]]], titles: list[str]):
-    """One row per tune: notes as bars, time (s) across, MIDI pitch up."""
+def piano_roll(events_per_tune: list[list[tuple[float, float, int]]], titles: list[str],
+               max_rows: int = 6):
+    """One row per tune (the first ``max_rows``): notes as bars, time (s) across, pitch up."""
     from introdl.report.plots import figure
 
+    events_per_tune, titles = events_per_tune[:max_rows], titles[:max_rows]
     n = max(len(events_per_tune), 1)
-    fig, axes = figure(ncols=1, nrows=n, size=(10, 1.9), squeeze=False)
+    fig, axes = figure(ncols=1, nrows=n, size=(10, 1.9), squeeze=False, layout="constrained")
     for ax, events, title in zip(axes[:, 0], events_per_tune, titles, strict=False):
         for start, dur, pitch in events:
             ax.broken_barh([(start, dur)], (pitch - 0.4, 0.8), color="tab:blue")
