@@ -62,7 +62,7 @@ def test_embeddings_experiment_runs_end_to_end(tmp_path):
     run_experiment(get("embeddings"), out=out, quick=True, device="cpu", progress=False,
                    console=Console(quiet=True),
                    sets=["train_chars=4000", "val_chars=1500", "seq_len=40", "epochs=2",
-                         "hidden_size=16", "min_count=5"])
+                         "hidden_size=16", "min_count=5", "random_draws=20"])
     m = json.loads((out / "metrics.json").read_text())
     assert m["input_param_ratio"] < 1.0
     assert m["onehot_val_loss"] < 4.3 and m["embedding_val_loss"] < 4.3  # below uniform ln(V)
@@ -70,3 +70,4 @@ def test_embeddings_experiment_runs_end_to_end(tmp_path):
     assert (out / "embedding_pca.png").stat().st_size > 1000
     neighbours = json.loads((out / "nearest_neighbours.json").read_text())
     assert len(neighbours) == m["tokens_analysed"]
+    assert m["silhouette_random_std"] > 0 and "silhouette_z" in m
