@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 from engine_tiny import CFG, same_weights, train
+from torch import nn
 
 from introdl.engine.checkpoint import load
 
@@ -47,3 +48,31 @@ def test_sigint_saves_then_resume_equals_uninterrupted_run(tmp_path):
     finally:
         torch.set_num_threads(threads)
     assert same_weights(resumed, full)
+
+
+class TermAt(nn.CrossEntropyLoss):
+    """Cross-entropy that sends this process SIGTERM during call ``at``."""
+
+    def __init__(self, at: int) -> None:
+        super().__init__()
+        self.at, self.calls = at, 0
+
+    def forward(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        if self.calls == self.at:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return super().forward(out, y)
+
+
+def test_sigterm_finishes_the_step_saves_and_resumes_exactly(tmp_path):
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        train(tmp_path, loss_fn=TermAt(5))
+        raise AssertionError("fit should stop on SIGTERM")
+    except KeyboardInterrupt:
+        pass
+    s = load(tmp_path / "last.pt")
+    assert (s["epoch"], s["batch"], s["history"]["steps"]) == (0, 5, 5)  # step 5 completed
+    assert signal.getsignal(signal.SIGTERM) == before  # fit put the old handler back
+    torch.manual_seed(3)
+    assert same_weights(train(tmp_path, resume=True, model_seed=4), train())

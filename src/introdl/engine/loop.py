@@ -143,25 +143,32 @@ def evaluate(
 
 
 class _StopFlag:
-    """Turns Ctrl-C into a flag checked between steps, so a step is never cut in half."""
+    """Turns Ctrl-C (SIGINT) or SIGTERM into a flag checked between steps.
+
+    A step is never cut in half; ``fit`` saves and stops at the next step boundary.
+    SIGTERM counts too: it is how schedulers and ``kill`` ask a process to stop, and
+    torchrun passes on to its workers whichever of the two it receives.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self) -> None:
         self.hit = False
-        self._old = None
+        self._old: dict[int, Any] = {}
 
     def __enter__(self) -> _StopFlag:
         if threading.current_thread() is threading.main_thread():
-            self._old = signal.signal(signal.SIGINT, self._handle)
+            self._old = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
         return self
 
     def _handle(self, signum, frame):  # noqa: ARG002
-        if self.hit:  # second Ctrl-C: stop at once
+        if self.hit:  # asked twice: stop at once
             raise KeyboardInterrupt
         self.hit = True
 
     def __exit__(self, *exc) -> bool:
-        if self._old is not None:
-            signal.signal(signal.SIGINT, self._old)
+        for s, old in self._old.items():
+            signal.signal(s, old)
         return False
 
 
@@ -198,7 +205,7 @@ def fit(
 
     Raises:
         TrainingDiverged: the loss became NaN or infinite (the last checkpoint is kept).
-        KeyboardInterrupt: after Ctrl-C, once the current step is done and saved.
+        KeyboardInterrupt: after Ctrl-C or SIGTERM, once the current step is done and saved.
     """
     if cfg.patience is not None and val_set is None:
         raise UsageError("early stopping (patience) needs a val_set to watch; pass val_set")
