@@ -89,26 +89,27 @@ def _epoch_batches(n: int, batch_size: int, epoch: int, seed: int, world: int = 
     """
     g = torch.Generator().manual_seed(seed * 100_003 + epoch)
     batches = list(torch.randperm(n, generator=g).split(batch_size))
-    if len(batches[-1]) < world:
+    if batches and len(batches[-1]) < world:
         batches.pop()
     return batches
 
 
-def _load(dataset: Dataset, index_batches: list[torch.Tensor], num_workers: int = 0
-          ) -> Iterator[tuple]:
+def _load(dataset: Dataset, index_batches: list[torch.Tensor], num_workers: int = 0,
+          seed: int = 0) -> Iterator[tuple]:
     """Yield the batches named by ``index_batches``, in order.
 
     A ``TensorDataset`` is sliced directly (one gather per tensor, no collation);
     anything else goes through one DataLoader for the whole list. The DataLoader
-    gets its own generator so it never draws from the global RNG, which would make
-    a resumed run's dropout masks differ from an uninterrupted run's.
+    gets its own generator (``seed``, from which worker processes are seeded) so it
+    never draws from the global RNG, which would make a resumed run's dropout masks
+    differ from an uninterrupted run's.
     """
     if isinstance(dataset, TensorDataset):
         for idx in index_batches:
             yield tuple(t[idx] for t in dataset.tensors)
         return
     yield from DataLoader(dataset, batch_sampler=[i.tolist() for i in index_batches],
-                          num_workers=num_workers, generator=torch.Generator().manual_seed(0))
+                          num_workers=num_workers, generator=torch.Generator().manual_seed(seed))
 
 
 def _to(batch: tuple, device: torch.device) -> tuple:
@@ -276,7 +277,9 @@ def fit(
                 running = partial["running"] if rank == 0 else 0.0
                 seen, t0 = int(partial["seen"]), t0 - partial["seconds"]
             shards = [idx[rank::world] for idx in batches[first:]]  # this process's share
-            for b, batch in enumerate(_load(train_set, shards, cfg.num_workers), start=first):
+            loader_seed = (cfg.seed * 100_003 + epoch) * 1_009 + rank  # new each epoch/rank
+            for b, batch in enumerate(_load(train_set, shards, cfg.num_workers, loader_seed),
+                                      start=first):
                 x, y = _to(batch, device)
                 # Under DDP each process's mean loss is weighted by its share of the
                 # batch, so DDP's gradient average equals the gradient of the global
