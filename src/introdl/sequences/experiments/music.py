@@ -38,9 +38,11 @@ class MusicConfig:
     emb: int = 64  # character embedding size
     hidden: int = 256  # LSTM units (384 is 2x slower per character on one core)
     layers: int = 1  # stacked LSTM layers
+    dropout: float = 0.2  # on embeddings and LSTM outputs (the corpus is small: 0.8M chars)
     batch_size: int = 16  # TBPTT lanes (more updates per character than 32, same speed)
     seq_len: int = 128  # TBPTT window (characters of gradient history)
-    lr: float = 3e-3  # Adam learning rate
+    lr: float = 3e-3  # Adam learning rate (peak)
+    cosine: bool = True  # decay the learning rate to 0 along the time budget
     max_minutes: float = 17.0  # training wall-clock budget (loading and sampling extra)
     max_epochs: int = 100  # upper bound on passes over the training text
     eval_every_s: float = 120.0  # seconds between validation checks
@@ -59,7 +61,8 @@ class MusicConfig:
         Claim("sampled tunes are complete, playable music: >= 80% parse as ABC",
               metric="valid_share", expected=0.8, compare=">="),
     ],
-    quick={"max_tunes": 400, "max_minutes": 0.7, "eval_every_s": 15.0, "n_samples": 8},
+    quick={"max_tunes": 400, "max_minutes": 0.7, "eval_every_s": 15.0, "n_samples": 8,
+           "dropout": 0.0},
 )
 def music(cfg: MusicConfig, run: Run) -> dict[str, float]:
     if run.device.type == "cpu":
@@ -73,9 +76,11 @@ def music(cfg: MusicConfig, run: Run) -> dict[str, float]:
               f"vocabulary {len(vocab)}")
     run.save_text(TRAIN_TEXT_NAME, train_text)
 
-    model = CharLSTM(CharLSTMConfig(len(vocab), cfg.emb, cfg.hidden, cfg.layers)).to(run.device)
+    model = CharLSTM(CharLSTMConfig(len(vocab), cfg.emb, cfg.hidden, cfg.layers, cfg.dropout))
+    model.to(run.device)
     tcfg = TBPTTConfig(cfg.batch_size, cfg.seq_len, cfg.lr, max_minutes=cfg.max_minutes,
-                       max_epochs=cfg.max_epochs, eval_every_s=cfg.eval_every_s)
+                       max_epochs=cfg.max_epochs, eval_every_s=cfg.eval_every_s,
+                       cosine=cfg.cosine)
     val_ids = vocab.encode(val_text)
     untrained_bpc = bits_per_char(model, val_ids, device=run.device)
     res = train_tbptt(model, vocab.encode(train_text), val_ids, tcfg, device=run.device,

@@ -64,7 +64,7 @@ class CharLSTMConfig:
     emb: int = 64  # embedding size d
     hidden: int = 384  # LSTM units
     layers: int = 1  # stacked LSTM layers
-    dropout: float = 0.0  # dropout between stacked layers (layers > 1 only)
+    dropout: float = 0.0  # dropout on embeddings, between stacked layers and before the head
 
 
 class CharLSTM(nn.Module):
@@ -88,12 +88,13 @@ class CharLSTM(nn.Module):
         self.embed = nn.Embedding(cfg.vocab_size, cfg.emb)
         self.lstm = nn.LSTM(cfg.emb, cfg.hidden, num_layers=cfg.layers, batch_first=True,
                             dropout=cfg.dropout if cfg.layers > 1 else 0.0)
+        self.drop = nn.Dropout(cfg.dropout)
         self.head = nn.Linear(cfg.hidden, cfg.vocab_size)
 
     def forward(self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None
                 ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-        h, state = self.lstm(self.embed(x), state)  # (B, T, emb) -> (B, T, hidden)
-        return self.head(h), state  # (B, T, V)
+        h, state = self.lstm(self.drop(self.embed(x)), state)  # (B, T, emb) -> (B, T, hidden)
+        return self.head(self.drop(h)), state  # (B, T, V)
 
 
 def save_model(path: str | os.PathLike, model: CharLSTM, vocab: Vocab,

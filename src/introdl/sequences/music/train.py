@@ -70,6 +70,7 @@ class TBPTTConfig:
     lr: float = 3e-3  # Adam learning rate
     clip_grad_norm: float = 1.0  # gradient-norm clip (exploding gradients, lecture 2)
     max_minutes: float = 18.0  # wall-clock training budget
+    cosine: bool = True  # decay lr to 0 along the time budget: lr * (1 + cos(pi t / budget)) / 2
     max_epochs: int = 100  # upper bound on passes over the training stream
     eval_every_s: float = 120.0  # seconds between validation checks
 
@@ -89,6 +90,9 @@ def train_tbptt(model: CharLSTM, train_ids: torch.Tensor, val_ids: torch.Tensor,
                 cfg: TBPTTConfig, device: torch.device | str = "cpu",
                 log: Callable[..., None] | None = None) -> TBPTTResult:
     """Adam on TBPTT windows until the time or epoch budget ends; keeps the best-val weights.
+
+    With ``cosine`` the learning rate decays with elapsed time, reaching 0 at the budget
+    (when ``max_epochs`` ends training first, the rate has not fully decayed).
 
     The loop is the lecture's: forward, loss, backward, clip, step.
     """
@@ -124,6 +128,10 @@ def train_tbptt(model: CharLSTM, train_ids: torch.Tensor, val_ids: torch.Tensor,
         state = None
         for x, y in windows(train_ids, cfg.batch_size, cfg.seq_len):
             x, y = x.to(device), y.to(device)
+            if cfg.cosine:  # the schedule follows the clock, since the budget is time
+                frac = min((time.perf_counter() - t0) / budget, 1.0)
+                for group in opt.param_groups:
+                    group["lr"] = cfg.lr * 0.5 * (1.0 + math.cos(math.pi * frac))
             logits, state = model(x, state)
             state = _detach(state)  # truncate: no gradient beyond this window
             loss = loss_fn(logits.flatten(0, 1), y.flatten())  # (B*T, V) vs (B*T,)
