@@ -9,6 +9,7 @@ and by this process's CPU time (which other jobs on a shared machine disturb les
 
     python benchmarks/engine_vs_loop.py                 # 20k images, 5 repeats, 1 thread
     python benchmarks/engine_vs_loop.py --n 60000 --repeats 3 --threads 2
+    python benchmarks/engine_vs_loop.py --model linear   # a step so cheap overhead shows
 
 The bar only animates (and costs anything) on a terminal; to measure it with output
 going elsewhere, make rich treat stderr as one and throw the drawing away:
@@ -35,8 +36,11 @@ from introdl.data import load_arrays
 from introdl.engine import TrainConfig, fit
 
 
-def mlp(seed: int) -> nn.Module:
+def make_model(kind: str, seed: int) -> nn.Module:
+    """``mlp``: the benchmark's network; ``linear``: so cheap that per-step overhead shows."""
     torch.manual_seed(seed)
+    if kind == "linear":
+        return nn.Linear(784, 10)
     return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
                          nn.Linear(128, 10))
 
@@ -76,6 +80,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--model", choices=("mlp", "linear"), default="mlp")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
 
@@ -86,7 +91,7 @@ def main() -> None:
     ds = TensorDataset(X, y)
 
     def run(name: str) -> tuple[float, float, nn.Module]:
-        m = mlp(seed=0)
+        m = make_model(a.model, seed=0)
         t0, c0 = time.perf_counter(), time.process_time()
         if name == "plain loop":
             plain_loop(m, X, y, cfg)
@@ -114,7 +119,8 @@ def main() -> None:
 
     tty = sys.stdout.isatty()
     console = Console(force_terminal=tty, width=None if tty else 110)  # not swayed by TTY_*
-    t = Table(title=f"fit vs plain loop · MLP 784-256-128-10 · Fashion-MNIST {a.n:,} images "
+    net = "MLP 784-256-128-10" if a.model == "mlp" else "linear 784-10"
+    t = Table(title=f"fit vs plain loop · {net} · Fashion-MNIST {a.n:,} images "
                     f"× {a.epochs} epoch · batch {a.batch_size} · Adam (medians)")
     for col in ("loop", "samples/s (wall)", "min–max (wall)", "vs plain (wall)",
                 "samples per CPU-s", "vs plain (CPU)"):
@@ -124,6 +130,12 @@ def main() -> None:
         t.add_row(n, f"{rate[n]:,.0f}", spread, f"{rate[n] / rate['plain loop']:.3f}",
                   f"{cpu_rate[n]:,.0f}", f"{cpu_rate[n] / cpu_rate['plain loop']:.3f}")
     console.print(t)
+    steps = a.epochs * -(-a.n // a.batch_size)
+    for n in names[1:]:
+        extra = statistics.median(cpu[n]) - statistics.median(cpu["plain loop"])
+        console.print(f"{n}: {1e6 * extra / steps:+.1f} µs CPU per step over the plain loop's "
+                      f"{1e6 * statistics.median(cpu['plain loop']) / steps:.1f} µs "
+                      f"({steps} steps per run; medians)")
     console.print(f"machine: {cpu_model()} · {os.cpu_count()} cores · torch {torch.__version__} "
                   f"· {a.threads} thread(s) · {a.repeats} interleaved repeats · "
                   f"identical final weights: {'yes' if same else 'NO'}")
