@@ -92,7 +92,7 @@ def _silhouette(vectors: np.ndarray, labels: list[str]) -> float:
               metric="silhouette_z", expected=3.0, compare=">="),
         Claim("the 2-D projection shows note letters, durations and bar lines apart"),
     ],
-    quick={"train_chars": 60_000, "val_chars": 10_000, "seq_len": 50, "epochs": 3,
+    quick={"train_chars": 60_000, "val_chars": 10_000, "seq_len": 50, "epochs": 6,
            "hidden_size": 64, "min_count": 20},
 )
 def embeddings(cfg: EmbeddingsConfig, run: Run) -> dict[str, float]:
