@@ -120,9 +120,9 @@ def test_quick_driving_run_writes_metrics_and_figures(tmp_path):
 
     r = run_experiment(get("driving"), out=tmp_path / "r", quick=True, device="cpu",
                        sets=["train_episodes=6", "val_episodes=3", "eval_episodes=3",
-                             "epochs=1"], console=Console(quiet=True), progress=False)
+                             "epochs=1", "n_fork=2"], console=Console(quiet=True), progress=False)
     m = json.loads((tmp_path / "r" / "metrics.json").read_text())
     for name in ("mdn", "mse", "mdn_camera", "mse_route"):
         assert 0.0 <= m[f"success_{name}"] <= 1.0
-    assert 0.0 <= m["fork_bimodal"] <= 1.0 and m["fork_frames"] > 0
+    assert 0.0 <= m["fork_bimodal"] <= 1.0 and 0.0 <= m["fork_route_correct"] <= 1.0
     assert sorted(r.figures) == ["fork_density.png", "traces.png"]

@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from introdl.report.plots import figure
 from introdl.vision.drive import sim
 from introdl.vision.drive.mdn import mixture_density
 from introdl.vision.drive.model import DrivingNet, pack
-from introdl.vision.drive.rollout import Outcome
-
-
-def fork_views(seed: int) -> tuple[np.ndarray, dict[int, np.ndarray], dict[int, float]]:
-    """At one fork point: the camera image, and per route side the route map and expert steer."""
-    roads = {s: sim.make_road(np.random.default_rng(seed), side=s) for s in (1, -1)}
-    r = roads[1]
-    i = r.fork_index
-    d = r.route[i] - r.route[i - 8]
-    x, y, th = float(r.route[i, 0]), float(r.route[i, 1]), float(np.arctan2(d[1], d[0]))
-    camera = sim.render_camera(r, x, y, th, np.random.default_rng(seed))
-    maps = {s: sim.render_route(roads[s], x, y, th) for s in roads}
-    expert = {s: sim.expert_steer(roads[s], x, y, th) for s in roads}
-    return camera, maps, expert
+from introdl.vision.drive.rollout import Outcome, fork_views
 
 
 @torch.no_grad()

@@ -71,11 +71,16 @@ def train_crop_classifier(cfg: DetectionConfig, train: Scenes, run: Run) -> Crop
     return model
 
 
+SHOW_SCORE = 0.5  # the figure draws detections at least this confident
+
+
 def _draw(ax, image, pred, boxes, title):
     ax.imshow(image[0].cpu().numpy(), cmap="gray", vmin=0, vmax=1)
     for b in boxes:
         ax.add_patch(_rect(b, "lime", "--"))
     for b, lab, s in zip(pred["boxes"], pred["labels"], pred["scores"], strict=True):
+        if s < SHOW_SCORE:
+            continue
         ax.add_patch(_rect(b, "red", "-"))
         ax.text(float(b[0]), float(b[1]) - 1, f"{int(lab)} {float(s):.2f}", color="yellow",
                 fontsize=7)
@@ -150,7 +155,8 @@ def detection(cfg: DetectionConfig, run: Run) -> dict[str, float]:
         for c in range(n):
             _draw(axes[r][c], t_images[c], preds[name][c], t_boxes[c],
                   f"{titles[name]}  mAP {metrics[f'map50_{name}']:.2f}")
-    fig.suptitle("red: detections (digit, score); green dashed: ground truth", fontsize=9)
+    fig.suptitle(f"red: detections with score >= {SHOW_SCORE} (digit, score); "
+                 "green dashed: ground truth", fontsize=9)
     fig.tight_layout()
-    run.save_figure(fig, "detections.png")
+    run.save_figure(fig, "detections.png", dpi=80)
     return metrics

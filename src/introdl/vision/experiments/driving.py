@@ -8,14 +8,17 @@ the same expert demonstrations:
 - ``mdn`` — camera + route map, MDN head (the lecture's model); drives by the mean of
   its heaviest component;
 - ``mse`` — camera only, one output, squared error: the baseline the claim is about.
-  Its least-squares answer at a fork is the mean of the two branches (straight ahead);
+  Its least-squares answer at the fork point is the mean of the two branches; it has
+  no way to know the route, so whatever branch it drifts into is a coin toss;
 - ``mdn_camera`` — camera only, MDN head: shows that the mixture keeps both modes
   (``fork_bimodal``) where the MSE output averages them;
 - ``mse_route`` — camera + route, one output, reported for honesty: once the route
   removes the ambiguity, a single output can drive too.
 
 Closed-loop success = the share of unseen roads on which the car reaches the goal
-without leaving the road.
+without leaving the road. Bimodality and branch choice are measured on views from the
+fork point of unseen roads (car on the centre line, trunk heading): the one place where
+the camera cannot tell the branches apart.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
+from introdl import io
 from introdl.engine import TrainConfig, fit
 from introdl.experiment import Claim, experiment
 from introdl.run import Run
@@ -33,7 +37,7 @@ from introdl.vision.drive import sim
 from introdl.vision.drive.mdn import MDNLoss, count_modes, mixture_density, most_likely_mean
 from introdl.vision.drive.model import DrivingNet, pack
 from introdl.vision.drive.plots import plot_fork, plot_traces
-from introdl.vision.drive.rollout import Demos, closed_loop, collect_demos
+from introdl.vision.drive.rollout import Demos, closed_loop, collect_demos, fork_views
 
 MODELS = {"mdn": (True, "mdn"), "mse": (False, "mse"), "mdn_camera": (False, "mdn"),
           "mse_route": (True, "mse")}
@@ -42,13 +46,13 @@ MODELS = {"mdn": (True, "mdn"), "mse": (False, "mse"), "mdn_camera": (False, "md
 @dataclass
 class DrivingConfig:
     train_episodes: int = 200  # expert-driven roads for training
-    val_episodes: int = 40  # expert-driven roads for validation and the fork analysis
+    val_episodes: int = 40  # expert-driven roads for validation (early stopping)
     eval_episodes: int = 100  # unseen roads driven closed-loop by each model
     noise: float = 0.25  # std of the steering noise injected while demonstrating
     k: int = 3  # mixture components
     epochs: int = 15  # training epochs per model
     lr: float = 2e-3  # Adam learning rate
-    fork_window: float = 4.0  # fork frames: up to this many units past the fork point
+    n_fork: int = 50  # unseen roads whose fork-point view measures bimodality
 
 
 def _dataset(d: Demos) -> TensorDataset:
@@ -69,15 +73,16 @@ def _policy(model: DrivingNet, device: torch.device):
     title="end-to-end driving: camera + route map -> mixture density over steering",
     claims=[
         Claim("the route-conditioned MDN reaches the goal more often than a camera-only "
-              "MSE regressor, which averages the branches at forks",
+              "MSE regressor (success-rate gain)",
               metric="success_rate_gain", expected=0.0, compare=">"),
-        Claim("at a fork the MDN (camera only) puts a mode on each branch: share of fork "
-              "views with two modes", metric="fork_bimodal", expected=0.9, compare=">="),
+        Claim("at a fork the MDN (camera only) puts a mode on each branch: share of "
+              "fork-point views with two modes", metric="fork_bimodal", expected=0.9, compare=">="),
         Claim("given the route, the MDN's heaviest mode turns onto the route's branch",
               metric="fork_route_correct", expected=0.9, compare=">="),
         Claim("steering density at a fork and top-down episode traces"),
     ],
-    quick={"train_episodes": 30, "val_episodes": 8, "eval_episodes": 12, "epochs": 3},
+    quick={"train_episodes": 30, "val_episodes": 8, "eval_episodes": 12, "epochs": 3,
+           "n_fork": 10},
 )
 def driving(cfg: DrivingConfig, run: Run) -> dict[str, float]:
     train = collect_demos(cfg.train_episodes, seed=run.seed, noise=cfg.noise)
@@ -95,18 +100,22 @@ def driving(cfg: DrivingConfig, run: Run) -> dict[str, float]:
                    log=lambda _n=name, **r: run.log(model=_n, **r))
         metrics[f"val_loss_{name}"] = hist.best_val_loss
         models[name] = model.eval()
+        with io.atomic_open(run.path(f"{name}.pt"), "wb") as f:
+            torch.save(model.state_dict(), f)
 
-    # -- the fork: frames from just before to just past the fork point -----------------
-    fork = (val.to_fork <= 1.0) & (val.to_fork >= -cfg.fork_window)
-    x = pack(torch.from_numpy(val.camera[fork]), torch.from_numpy(val.route[fork]))
-    grid = torch.linspace(-1.5, 1.5, 601)
+    # -- the fork: on each of n_fork unseen roads, the view from the fork point ---------
+    # There the camera cannot tell the branches apart; the route map can.
+    modes, correct = [], []
+    grid = torch.linspace(-1.5, 1.5, 601, device=run.device)
     with torch.no_grad():
-        x = x.to(run.device)
-        dens = mixture_density(models["mdn_camera"](x), grid.to(run.device)).cpu()
-        routed = most_likely_mean(models["mdn"](x)).cpu().numpy()
-    metrics["fork_frames"] = float(fork.sum())
-    metrics["fork_bimodal"] = float((count_modes(dens) >= 2).float().mean())
-    metrics["fork_route_correct"] = float(np.mean(np.sign(routed) == val.side[fork]))
+        for i in range(cfg.n_fork):
+            camera, maps, _ = fork_views(seed=run.seed + 1000 + i)
+            cam = torch.from_numpy(camera)[None]
+            x = {s: pack(cam, torch.from_numpy(maps[s])[None]).to(run.device) for s in maps}
+            modes.append(int(count_modes(mixture_density(models["mdn_camera"](x[1]), grid))[0]))
+            correct += [float(most_likely_mean(models["mdn"](x[s]))[0]) * s > 0 for s in x]
+    metrics["fork_bimodal"] = float(np.mean([m >= 2 for m in modes]))
+    metrics["fork_route_correct"] = float(np.mean(correct))
 
     # -- closed loop on unseen roads -------------------------------------------------------
     rng = np.random.default_rng(run.seed + 2)
