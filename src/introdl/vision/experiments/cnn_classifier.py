@@ -108,7 +108,7 @@ def _cnn(data: dict[str, torch.Tensor], cfg: CNNClassifierConfig) -> nn.Sequenti
         Claim("first-layer filters, feature maps and saliency show what the CNN looks at "
               "(figures)"),
     ],
-    quick={"epochs": 1, "mnist_epochs": 1, "train_size": 2000, "test_size": 1000,
+    quick={"epochs": 3, "mnist_epochs": 1, "batch_size": 32, "train_size": 2000, "test_size": 1000,
            "val_size": 500},
 )
 def cnn_classifier(cfg: CNNClassifierConfig, run: Run) -> dict[str, float]:
