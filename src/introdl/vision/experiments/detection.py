@@ -95,6 +95,24 @@ def _rect(b, color, ls):
     return patches.Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, color=color, ls=ls, lw=1)
 
 
+TITLES = {"sliding": "(a) sliding windows", "rcnn": "(b) R-CNN", "faster": "(c) Faster R-CNN"}
+
+
+def detections_figure(images: torch.Tensor, boxes: list[torch.Tensor],
+                      preds: dict[str, list[dict]], metrics: dict[str, float], n: int):
+    """One row per detector, the same ``n`` test images in each row."""
+    n = min(n, len(images))
+    fig, axes = figure(ncols=n, nrows=len(preds), size=(2.6, 2.7), squeeze=False)
+    for r, name in enumerate(preds):
+        for c in range(n):
+            _draw(axes[r][c], images[c], preds[name][c], boxes[c],
+                  f"{TITLES[name]}  mAP {metrics[f'map50_{name}']:.2f}")
+    fig.suptitle(f"red: detections with score >= {SHOW_SCORE} (digit, score); "
+                 "green dashed: ground truth", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 @experiment(
     name="detection", lecture=3,
     title="sliding windows vs R-CNN vs Faster R-CNN: mAP@0.5 and seconds/image",
@@ -148,15 +166,6 @@ def detection(cfg: DetectionConfig, run: Run) -> dict[str, float]:
         "sec_per_image_faster"]
     metrics["speedup_vs_rcnn"] = metrics["sec_per_image_rcnn"] / metrics["sec_per_image_faster"]
 
-    n = min(cfg.n_show, len(t_images))
-    fig, axes = figure(ncols=n, nrows=3, size=(2.6, 2.7), squeeze=False)
-    titles = {"sliding": "(a) sliding windows", "rcnn": "(b) R-CNN", "faster": "(c) Faster R-CNN"}
-    for r, name in enumerate(detectors):
-        for c in range(n):
-            _draw(axes[r][c], t_images[c], preds[name][c], t_boxes[c],
-                  f"{titles[name]}  mAP {metrics[f'map50_{name}']:.2f}")
-    fig.suptitle(f"red: detections with score >= {SHOW_SCORE} (digit, score); "
-                 "green dashed: ground truth", fontsize=9)
-    fig.tight_layout()
+    fig = detections_figure(t_images, t_boxes, preds, metrics, cfg.n_show)
     run.save_figure(fig, "detections.png", dpi=80)
     return metrics
