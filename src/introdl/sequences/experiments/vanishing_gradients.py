@@ -289,6 +289,7 @@ def _clipping_figure(curves: dict[str, tuple[list[float], list[float]]], cfg: Va
                             color=colors[name], xytext=(4, 0), textcoords="offset points",
                             xycoords=("data", "axes fraction"), va="top")
     axes[0].axhline(1 / 6, color="k", ls=":", lw=1, label="chance MSE")
+    axes[0].set_ylim(top=1e4)  # the unclipped loss leaves the plot on its way to inf
     axes[0].set_ylabel("training loss (MSE)")
     axes[1].axhline(cfg.explode_clip, color="k", ls=":", lw=1, label="clip threshold")
     axes[1].set_ylabel("gradient norm (before clipping)")
