@@ -1,8 +1,6 @@
-"""Shared test set-up: headless plots, one BLAS thread per xdist worker, a quiet Run."""
+"""Shared test set-up: headless plots, one thread per test process, a quiet Run."""
 
 from __future__ import annotations
-
-import os
 
 import matplotlib
 import pytest
@@ -10,8 +8,9 @@ import torch
 
 matplotlib.use("Agg")
 
-_workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-torch.set_num_threads(max(1, (os.cpu_count() or 1) // _workers))
+# One thread per process: tiny test tensors gain nothing from more, and under
+# load extra threads slow them down badly.
+torch.set_num_threads(1)
 
 
 @pytest.fixture

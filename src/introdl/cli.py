@@ -100,7 +100,7 @@ def _print_claims(r, console: Console) -> None:
         t.add_column(col)
     for c in r.claims:
         verdict = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "shown"}[c.passed]
-        t.add_row(c.claim.text, c.claim.expected_text(),
+        t.add_row(c.claim.text, c.expected,
                   "—" if c.measured is None else f"{c.measured:.4g}", verdict)
     console.print(t)
 

@@ -28,6 +28,7 @@ class ClaimResult:
     claim: Claim
     measured: float | None
     passed: bool | None
+    expected: str = ""  # the target as checked (a quick run may have its own)
 
 
 @dataclass
@@ -67,12 +68,14 @@ def prepare_out(out: Path, *, force: bool, resume: bool) -> None:
         shutil.rmtree(out / "checkpoints", ignore_errors=True)
 
 
-def check_claims(exp: Experiment, metrics: dict[str, Any]) -> list[ClaimResult]:
+def check_claims(exp: Experiment, metrics: dict[str, Any],
+                 quick: bool = False) -> list[ClaimResult]:
     results = []
     for c in exp.claims:
         m = metrics.get(c.metric) if c.metric else None
         measured = float(m) if isinstance(m, (int, float, bool)) else None
-        results.append(ClaimResult(c, measured, c.check(metrics)))
+        results.append(ClaimResult(c, measured, c.check(metrics, quick),
+                                   c.expected_text(quick)))
     return results
 
 
@@ -123,7 +126,7 @@ def run_experiment(
             (out / "config.json").unlink(missing_ok=True)
         raise
     seconds = time.perf_counter() - t0
-    result = RunResult(exp, out, metrics, check_claims(exp, metrics), seconds,
+    result = RunResult(exp, out, metrics, check_claims(exp, metrics, quick), seconds,
                        figures=sorted(set(run.figures)))
     if rank == 0:
         write_result(result)
@@ -136,7 +139,7 @@ def write_result(r: RunResult) -> None:
         "experiment": r.experiment.name, "lecture": r.experiment.lecture,
         "passed": r.passed, "seconds": round(r.seconds, 2), "error": r.error,
         "figures": r.figures,
-        "claims": [{"text": c.claim.text, "expected": c.claim.expected_text(),
+        "claims": [{"text": c.claim.text, "expected": c.expected,
                     "measured": c.measured, "passed": c.passed} for c in r.claims],
     })
     io.write_text(r.dir / "result.md", result_markdown(r))
@@ -151,7 +154,7 @@ def result_markdown(r: RunResult) -> str:
     for c in r.claims:
         verdict = {True: "pass", False: "FAIL", None: "shown"}[c.passed]
         measured = "—" if c.measured is None else f"{c.measured:.4g}"
-        lines.append(f"| {c.claim.text} | {c.claim.expected_text()} | {measured} | {verdict} |")
+        lines.append(f"| {c.claim.text} | {c.expected} | {measured} | {verdict} |")
     lines += ["", f"Run time: {r.seconds:.1f} s", ""]
     if r.metrics:
         lines += ["## Metrics", ""]
@@ -199,7 +202,8 @@ def run_course(
         except Exception:
             err = traceback.format_exc()
             console.print(f"[red]{exp.name} failed[/red]: {err.strip().splitlines()[-1]}")
-            r = RunResult(exp, d, error=err, claims=[ClaimResult(c, None, False)
+            r = RunResult(exp, d, error=err, claims=[ClaimResult(c, None, False,
+                                                                 c.expected_text(quick))
                                                      for c in exp.claims])
             d.mkdir(parents=True, exist_ok=True)
             write_result(r)

@@ -75,3 +75,11 @@ def test_get_suggests_close_names(toy):
 
     with pytest.raises(UsageError, match="did you mean toy"):
         get("tyo")
+
+
+def test_quick_runs_are_held_to_their_own_stated_target():
+    c = Claim("acc", metric="acc", expected=0.88, compare=">=", quick_expected=0.8)
+    assert c.check({"acc": 0.82}, quick=True) is True
+    assert c.check({"acc": 0.82}) is False
+    assert "quick run; full: 0.88" in c.expected_text(quick=True)
+    assert "(quick run: 0.8)" in c.expected_text()

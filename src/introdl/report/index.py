@@ -18,7 +18,7 @@ def _row(r, root: Path) -> str:
     claims, expected, measured = [], [], []
     for c in r.claims:
         claims.append(html.escape(c.claim.text))
-        expected.append(html.escape(c.claim.expected_text()))
+        expected.append(html.escape(c.expected))
         mark = {True: "✔", False: "✘", None: "·"}[c.passed]
         val = "—" if c.measured is None else f"{c.measured:.4g}"
         measured.append(f"{html.escape(val)} {mark}")
