@@ -46,6 +46,10 @@ def load_images(name: str, split: str, limit: int = 0) -> tuple[torch.Tensor, to
     X, y = load_arrays(name, split)
     if limit:
         X, y = X[:limit], y[:limit]
+    return _tensors(X, y)
+
+
+def _tensors(X: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     x = torch.from_numpy(X.astype(np.float32) / 255.0)[:, None]  # (N, 28, 28) -> (N, 1, 28, 28)
     return x, torch.from_numpy(y)
 
@@ -83,12 +87,13 @@ def train_and_test(model: nn.Module, data: dict[str, torch.Tensor], cfg: CNNClas
 
 
 def _data(name: str, cfg: CNNClassifierConfig, seed: int) -> dict[str, torch.Tensor]:
-    xtr, ytr = load_images(name, "train")
-    perm = torch.randperm(len(xtr), generator=torch.Generator().manual_seed(seed))
+    X, y = load_arrays(name, "train")
+    perm = torch.randperm(len(X), generator=torch.Generator().manual_seed(seed))
     if cfg.train_size:
         perm = perm[:cfg.train_size]
+    xtr, ytr = _tensors(X[perm.numpy()], y[perm.numpy()])  # shuffled once, then subset
     xte, yte = load_images(name, "test", cfg.test_size)
-    return {"x_train": xtr[perm], "y_train": ytr[perm], "x_test": xte, "y_test": yte}
+    return {"x_train": xtr, "y_train": ytr, "x_test": xte, "y_test": yte}
 
 
 def _cnn(data: dict[str, torch.Tensor], cfg: CNNClassifierConfig) -> nn.Sequential:
