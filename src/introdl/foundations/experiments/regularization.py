@@ -64,7 +64,7 @@ RUNS = ("plain", "dropout", "early_stop")
         Claim("early stopping restores the best-validation weights",
               metric="restored_is_best", compare="true"),
     ],
-    quick={"n_train": 200, "n_val": 200, "n_test": 1000, "hidden": (256, 256), "epochs": 25,
+    quick={"n_train": 200, "n_val": 200, "n_test": 1000, "hidden": (256, 256), "epochs": 60,
            "lr": 3e-3, "patience": 5},
 )
 def regularization(cfg: RegularizationConfig, run: Run) -> dict[str, float]:
