@@ -42,7 +42,7 @@ class DetectionConfig:
     per_digit: int = 8  # training crops jittered around each digit (as many random boxes)
     epochs: int = 12  # crop classifier epochs
     lr: float = 2e-3  # crop classifier learning rate (Adam)
-    faster_steps: int = 800  # Faster R-CNN optimiser steps
+    faster_steps: int = 1600  # Faster R-CNN optimiser steps
     faster_batch: int = 8  # Faster R-CNN images per step
     faster_lr: float = 1e-3  # Faster R-CNN learning rate (Adam, cosine decay)
     stride: int = 4  # sliding-window step in pixels (detector a)
