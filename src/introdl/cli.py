@@ -99,7 +99,7 @@ def _print_claims(r, console: Console) -> None:
     for col in ("claim", "expected", "measured", "verdict"):
         t.add_column(col)
     for c in r.claims:
-        verdict = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "shown"}[c.passed]
+        verdict = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "not checked"}[c.passed]
         t.add_row(c.claim.text, c.expected,
                   "—" if c.measured is None else f"{c.measured:.4g}", verdict)
     console.print(t)

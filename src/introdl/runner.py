@@ -152,7 +152,7 @@ def result_markdown(r: RunResult) -> str:
         lines += ["**Failed:**", "", "```", r.error.strip(), "```", ""]
     lines += ["| claim | expected | measured | verdict |", "|---|---|---|---|"]
     for c in r.claims:
-        verdict = {True: "pass", False: "FAIL", None: "shown"}[c.passed]
+        verdict = {True: "pass", False: "FAIL", None: "not checked"}[c.passed]
         measured = "—" if c.measured is None else f"{c.measured:.4g}"
         lines.append(f"| {c.claim.text} | {c.expected} | {measured} | {verdict} |")
     lines += ["", f"Run time: {r.seconds:.1f} s", ""]

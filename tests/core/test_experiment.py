@@ -83,3 +83,10 @@ def test_quick_runs_are_held_to_their_own_stated_target():
     assert c.check({"acc": 0.82}) is False
     assert "quick run; full: 0.88" in c.expected_text(quick=True)
     assert "(quick run: 0.8)" in c.expected_text()
+
+
+def test_full_only_claims_are_not_checked_in_quick_runs():
+    c = Claim("cnn beats mlp", metric="gain", expected=0.0, compare=">", full_only=True)
+    assert c.check({"gain": -0.1}, quick=True) is None
+    assert c.check({"gain": -0.1}) is False and c.check({"gain": 0.1}) is True
+    assert "default run only" in c.expected_text(quick=True)

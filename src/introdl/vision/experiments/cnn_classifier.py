@@ -107,13 +107,13 @@ def _cnn(data: dict[str, torch.Tensor], cfg: CNNClassifierConfig) -> nn.Sequenti
     title="Conv-ReLU-pool x2 -> dense -> softmax on Fashion-MNIST, against a dense network",
     claims=[
         Claim("the lecture's CNN classifies Fashion-MNIST well (>= 91% test accuracy)",
-              metric="test_acc", expected=0.91, compare=">="),
+              metric="test_acc", expected=0.91, compare=">=", quick_expected=0.75),
         Claim("a CNN beats a fully connected network with about as many parameters",
-              metric="cnn_minus_mlp_acc", expected=0.0, compare=">"),
+              metric="cnn_minus_mlp_acc", expected=0.0, compare=">", full_only=True),
         Claim("first-layer filters, feature maps and saliency show what the CNN looks at "
               "(figures)"),
     ],
-    quick={"epochs": 3, "mnist_epochs": 1, "batch_size": 32, "train_size": 2000, "test_size": 1000,
+    quick={"epochs": 2, "mnist_epochs": 1, "batch_size": 64, "train_size": 6000, "test_size": 1000,
            "val_size": 500},
 )
 def cnn_classifier(cfg: CNNClassifierConfig, run: Run) -> dict[str, float]:
