@@ -14,8 +14,6 @@ evaluation included), with the machine's description.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
 
 import torch
@@ -23,25 +21,13 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from introdl.engine import TrainConfig, accuracy, fit
+from introdl.runtime import machine_description
 from introdl.vision.classify import LectureCNN
 from introdl.vision.experiments.cnn_classifier import Standardize, load_images
 
 
 class Reached(Exception):
     """Raised from the per-epoch log callback to stop training at the target."""
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{cpu}; {os.cpu_count()} logical CPUs; torch {torch.__version__}, "
-            f"{torch.get_num_threads()} thread(s); load average at start {load:.1f}; "
-            f"Python {platform.python_version()} on {platform.system()}")
 
 
 def main() -> None:
@@ -53,7 +39,7 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    print(machine())
+    print(machine_description())
 
     xtr, ytr = load_images("fashion-mnist", "train")
     perm = torch.randperm(len(xtr), generator=torch.Generator().manual_seed(args.seed))

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
@@ -34,6 +33,7 @@ from torch.utils.data import TensorDataset
 
 from introdl.data import load_arrays
 from introdl.engine import TrainConfig, fit
+from introdl.runtime import cpu_name
 
 
 def make_model(kind: str, seed: int) -> nn.Module:
@@ -60,17 +60,6 @@ def plain_loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, cfg: TrainCon
             loss = loss_fn(model(x), t)
             loss.backward()
             opt.step()
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> None:
@@ -136,7 +125,7 @@ def main() -> None:
         console.print(f"{n}: {1e6 * extra / steps:+.1f} µs CPU per step over the plain loop's "
                       f"{1e6 * statistics.median(cpu['plain loop']) / steps:.1f} µs "
                       f"({steps} steps per run; medians)")
-    console.print(f"machine: {cpu_model()} · {os.cpu_count()} cores · torch {torch.__version__} "
+    console.print(f"machine: {cpu_name()} · {os.cpu_count()} cores · torch {torch.__version__} "
                   f"· {a.threads} thread(s) · {a.repeats} interleaved repeats · "
                   f"identical final weights: {'yes' if same else 'NO'}")
 

@@ -37,6 +37,7 @@ from rich.table import Table  # noqa: E402
 
 from introdl.data import load_arrays  # noqa: E402
 from introdl.errors import DataUnavailable  # noqa: E402
+from introdl.runtime import cpu_name  # noqa: E402
 from introdl.scratch import SGD, SoftmaxCrossEntropy, mlp, to_torch  # noqa: E402
 
 PRESETS = {  # name -> (dataset, layer sizes, batch size)
@@ -89,17 +90,6 @@ def time_blocks(sizes: list[int], x: np.ndarray, y: np.ndarray, steps: int, repe
                 step()
             out.append((time.perf_counter() - t0) / steps * 1e3)
     return np_ms, t_ms
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main(argv: list[str] | None = None) -> None:

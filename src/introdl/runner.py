@@ -18,7 +18,7 @@ from introdl.engine import distributed
 from introdl.errors import UsageError
 from introdl.experiment import Claim, Experiment, load_all
 from introdl.run import Run
-from introdl.runtime import resolve_device, seed_everything
+from introdl.runtime import machine_description, resolve_device, seed_everything
 
 _OUTPUTS = ("config.json", "metrics.json", "metrics.jsonl", "result.md", "result.json")
 
@@ -115,7 +115,7 @@ def run_experiment(
     if rank == 0:
         io.write_json(out / "config.json", {
             "experiment": exp.name, "lecture": exp.lecture, "quick": quick, "seed": seed,
-            "device": str(dev), "config": asdict(cfg),
+            "device": str(dev), "config": asdict(cfg), "machine": machine_description(),
         })
     t0 = time.perf_counter()
     try:

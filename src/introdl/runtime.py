@@ -39,3 +39,28 @@ def resolve_device(name: str = "auto") -> torch.device:
     if name == "mps" and not torch.backends.mps.is_available():
         raise UsageError("--device mps asked for but MPS is not available; use --device cpu")
     return torch.device(name)
+
+
+def cpu_name() -> str:
+    """The CPU's model name (from /proc/cpuinfo on Linux), else what platform knows."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_description() -> str:
+    """One line recording where a number was measured: CPU, cores, torch, threads, load."""
+    import platform
+
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    gpu = f"; GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ""
+    return (f"{cpu_name()}; {os.cpu_count()} logical CPUs{gpu}; torch {torch.__version__}, "
+            f"{torch.get_num_threads()} thread(s); load average {load:.1f}; "
+            f"Python {platform.python_version()} on {platform.system()}")

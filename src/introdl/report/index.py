@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import html
 import os
-import platform
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from introdl import io
+from introdl.runtime import machine_description
 
 
 def _row(r, root: Path) -> str:
@@ -59,8 +59,7 @@ th {{ background: #f3f3f3; text-align: left; }}
 </style></head><body>
 <h1>introdl — MIT 6.S191 (2021) claims, measured</h1>
 <p>{n_pass} of {len(results)} experiments pass ({mode} configs) ·
-generated {time.strftime("%Y-%m-%d %H:%M")} on {html.escape(platform.platform())},
-{os.cpu_count()} CPUs.</p>
+generated {time.strftime("%Y-%m-%d %H:%M")} on {html.escape(machine_description())}.</p>
 <table>
 <tr><th>Lecture</th><th>Experiment</th><th>Claim</th><th>Expected</th><th>Measured</th>
 <th>Verdict</th><th>Seconds</th><th>Figures</th></tr>
