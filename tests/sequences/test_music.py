@@ -78,12 +78,24 @@ def test_music21_collections_load_offline():
     assert tunes[0].compact().startswith("X:1\nT:")
 
 
-def test_lab_file_without_checksum_is_refused_and_bad_names_suggest(monkeypatch, tmp_path):
+def test_lab_file_is_verified_before_use_and_bad_names_suggest(monkeypatch, tmp_path):
+    import hashlib
+
+    from introdl.data.download import RemoteFile
+    from introdl.sequences.music import corpus
+
     monkeypatch.setenv("INTRODL_DATA", str(tmp_path))
+    monkeypatch.setenv("INTRODL_CACHE", str(tmp_path / "cache"))
     (tmp_path / "irish").mkdir()
-    (tmp_path / "irish" / "irish.abc").write_text(GOOD)  # present, but cannot be verified
-    with pytest.raises(DataUnavailable, match="no published checksum"):
+    mirror = tmp_path / "irish" / "irish.abc"
+    mirror.write_text(GOOD)  # not the lab's bytes: refused, never parsed
+    with pytest.raises(DataUnavailable, match="checksum"):
         load_corpus(("lab",))
+    digest = hashlib.sha256(mirror.read_bytes()).hexdigest()
+    monkeypatch.setattr(corpus, "LAB_IRISH", RemoteFile(corpus.LAB_IRISH.url, digest,
+                                                        "irish.abc"))
+    tunes, skipped = load_corpus(("lab",))
+    assert len(tunes) == 1 and skipped == 0 and tunes[0].source == "lab"
     with pytest.raises(UsageError, match="did you mean oneill"):
         load_corpus(("oneil",))
 

@@ -7,9 +7,8 @@ notation. The same kind of music ships, offline, inside music21's corpus:
 - ``ryan``: Ryan's *Mammoth Collection* (1883, about 1,000 reels, jigs, hornpipes);
 - ``aird``: Aird's *Selection of Scotch, English, Irish and Foreign Airs* (about 1,100);
 - ``lab``: the 6.S191 lab's own ``irish.abc``, through :mod:`introdl.data.download`
-  (``$INTRODL_DATA/irish/irish.abc`` or a download). No SHA-256 is published for it and
-  we could not obtain its exact bytes to compute one, so it is refused until
-  :data:`LAB_IRISH` carries a checksum; a copy you trust can be passed as a path.
+  (``$INTRODL_DATA/irish/irish.abc``, the cache, or a download), verified against the
+  SHA-256 of the copy the course ships in its ``mitdeeplearning`` 0.7.5 package on PyPI.
 
 A collection file holds many tunes; a tune starts at an ``X:`` line. Its header runs
 from ``X:`` to the ``K:`` (key) line, its body (the notes) follows. Splitting a file
@@ -44,11 +43,14 @@ log = logging.getLogger(__name__)
 # collection name -> folder inside music21's corpus
 COLLECTIONS: dict[str, str] = {"oneill": "oneills1850", "ryan": "ryansMammoth",
                                "aird": "airdsAirs"}
-# The lab's data file. sha256=None: none is published and the exact bytes could not be
-# fetched to compute one, so ensure_file refuses it (never used unverified).
+# The lab's data file. No checksum is published for it; this SHA-256 is of the bytes in
+# the course's own PyPI release, mitdeeplearning-0.7.5.tar.gz (sdist SHA-256 56b1588e1574
+# d17f3ff07a3d56e3b45f2f568f78a92855141f959f407084242b), member
+# mitdeeplearning/data/irish.abc. A download that differs is refused, never used.
 LAB_IRISH = RemoteFile(url="https://raw.githubusercontent.com/MITDeepLearning/"
                        "introtodeeplearning/master/mitdeeplearning/data/irish.abc",
-                       sha256=None, filename="irish.abc")
+                       sha256="df3782d5f7b5a2f4c66aa7c13f13008d5f48757b3f5f51620cd6c1ceb2c53023",
+                       filename="irish.abc", size=197618)
 # header fields the model sees (others — source, notes, transcriber — are bibliography)
 MODEL_FIELDS: tuple[str, ...] = ("X", "T", "R", "M", "L", "K")
 
