@@ -38,7 +38,15 @@ def where(spec: DatasetSpec) -> tuple[bool, str]:
     return bool(found), ", ".join(folders) if found else "not here"
 
 
+def _with_topic_datasets() -> None:
+    """Topic packages register their own files (SST-2, the lab's irish.abc) on import."""
+    from introdl.experiment import load_all
+
+    load_all()
+
+
 def list_datasets(console: Console) -> int:
+    _with_topic_datasets()
     table = Table(title="introdl datasets")
     for col in ("name", "description", "source", "here", "where"):
         table.add_column(col, overflow="fold")
@@ -52,6 +60,7 @@ def list_datasets(console: Console) -> int:
 
 def fetch(name: str, console: Console) -> int:
     """Make every file of ``name`` available and verified, then load each split once."""
+    _with_topic_datasets()
     spec = get_spec(name)
     if spec.source == "package":
         console.print(f"{name}: ships with scikit-learn; nothing to fetch")
@@ -71,6 +80,7 @@ def fetch(name: str, console: Console) -> int:
 
 def verify(name: str | None, console: Console) -> int:
     """Re-hash every local copy (system, mirror, cache); exit 1 when any copy mismatches."""
+    _with_topic_datasets()
     specs = [get_spec(name)] if name else list(DATASETS.values())
     table = Table(title="checksums")
     for col in ("dataset", "file", "where", "result"):

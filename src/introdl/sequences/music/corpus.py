@@ -36,6 +36,7 @@ from pathlib import Path
 
 from introdl.config import closest
 from introdl.data.download import RemoteFile, ensure_file
+from introdl.data.registry import DatasetSpec, register
 from introdl.errors import DataUnavailable, UsageError
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,8 @@ LAB_IRISH = RemoteFile(url="https://raw.githubusercontent.com/MITDeepLearning/"
                        "introtodeeplearning/master/mitdeeplearning/data/irish.abc",
                        sha256="df3782d5f7b5a2f4c66aa7c13f13008d5f48757b3f5f51620cd6c1ceb2c53023",
                        filename="irish.abc", size=197618)
+register(DatasetSpec("irish", "the 6.S191 music lab's irish.abc (804 folk tunes in ABC)",
+                     "download", None, files={"abc": LAB_IRISH}))
 # header fields the model sees (others — source, notes, transcriber — are bibliography)
 MODEL_FIELDS: tuple[str, ...] = ("X", "T", "R", "M", "L", "K")
 
