@@ -90,3 +90,15 @@ def test_full_only_claims_are_not_checked_in_quick_runs():
     assert c.check({"gain": -0.1}, quick=True) is None
     assert c.check({"gain": -0.1}) is False and c.check({"gain": 0.1}) is True
     assert "default run only" in c.expected_text(quick=True)
+
+
+def test_atomic_writes_get_ordinary_permissions(tmp_path):
+    import os
+
+    from introdl import io
+
+    io.write_text(tmp_path / "a.txt", "x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~mask
+    assert not list(tmp_path.glob(".a.txt*"))  # no temporary file left behind
