@@ -1,4 +1,4 @@
-"""The course report: one HTML table row per experiment (claim, expected, measured, verdict)."""
+"""The course report: one table block per experiment, a row per claim (expected, measured)."""
 
 from __future__ import annotations
 
@@ -11,35 +11,36 @@ from pathlib import Path
 from introdl import io
 from introdl.runtime import machine_description
 
+_MARK = {True: ("ok", "✔ pass"), False: ("bad", "✘ fail"), None: ("", "· not checked")}
+
 
 def _row(r, root: Path) -> str:
+    """One experiment: a table row per claim; name, verdict, time and figures span them."""
     e = r.experiment
-    rel = os.path.relpath(r.dir, root)
-    claims, expected, measured = [], [], []
-    for c in r.claims:
-        claims.append(html.escape(c.claim.text))
-        expected.append(html.escape(c.expected))
-        mark = {True: "✔", False: "✘", None: "·"}[c.passed]
-        val = "—" if c.measured is None else f"{c.measured:.4g}"
-        measured.append(f"{html.escape(val)} {mark}")
+    rel = html.escape(os.path.relpath(r.dir, root))
+    claims = r.claims or []
+    span = f' rowspan="{max(1, len(claims))}"'
     if r.error:
-        verdict = '<td class="fail">error</td>'
+        verdict = f'<td class="fail"{span}>error</td>'
     else:
-        verdict = f'<td class="{"pass" if r.passed else "fail"}">' \
-                  f'{"pass" if r.passed else "fail"}</td>'
-    figs = " ".join(
-        f'<a href="{html.escape(rel)}/{html.escape(f)}">'
-        f'<img src="{html.escape(rel)}/{html.escape(f)}" alt="{html.escape(f)}"></a>'
-        for f in r.figures
-    )
-    return (
-        f"<tr><td>{e.lecture}</td>"
-        f'<td><a href="{html.escape(rel)}/result.md">{html.escape(e.name)}</a><br>'
-        f"<small>{html.escape(e.title)}</small></td>"
-        f"<td>{'<br>'.join(claims)}</td><td>{'<br>'.join(expected)}</td>"
-        f"<td>{'<br>'.join(measured)}</td>{verdict}"
-        f"<td>{r.seconds:.1f}</td><td class=figs>{figs}</td></tr>"
-    )
+        word = "pass" if r.passed else "fail"
+        verdict = f'<td class="{word}"{span}>{word}</td>'
+    figs = " ".join(f'<a href="{rel}/{html.escape(f)}"><img src="{rel}/{html.escape(f)}" '
+                    f'alt="{html.escape(f)}"></a>' for f in r.figures)
+    cells = []
+    for c in claims:
+        cls, mark = _MARK[c.passed] if c.claim.metric else ("", "· figure")
+        val = "" if c.measured is None else f"{c.measured:.4g}"
+        cells.append(f"<td>{html.escape(c.claim.text)}</td><td>{html.escape(c.expected)}</td>"
+                     f'<td class="{cls}">{html.escape(val)} {mark}</td>')
+    head = (f"<td{span}>{e.lecture}</td>"
+            f'<td{span}><a href="{rel}/result.md">{html.escape(e.name)}</a><br>'
+            f"<small>{html.escape(e.title)}</small></td>")
+    tail = f"{verdict}<td{span}>{r.seconds:.1f}</td><td class=figs{span}>{figs}</td>"
+    first = cells[0] if cells else "<td></td><td></td><td></td>"
+    rows = [f'<tr class="first">{head}{first}{tail}</tr>']
+    rows += [f"<tr>{c}</tr>" for c in cells[1:]]
+    return "\n".join(rows)
 
 
 def render(results: Sequence, root: Path, quick: bool) -> str:
@@ -55,6 +56,8 @@ table {{ border-collapse: collapse; width: 100%; }}
 td, th {{ border: 1px solid #ccc; padding: 6px; vertical-align: top; font-size: 14px; }}
 th {{ background: #f3f3f3; text-align: left; }}
 .pass {{ background: #d9f5d9; }} .fail {{ background: #f8d4d4; }}
+.ok {{ color: #186a18; }} .bad {{ color: #a01010; font-weight: bold; }}
+tr.first td {{ border-top: 2px solid #888; }}
 .figs img {{ height: 70px; margin: 2px; border: 1px solid #ddd; }}
 </style></head><body>
 <h1>introdl — MIT 6.S191 (2021) claims, measured</h1>
