@@ -14,3 +14,15 @@ class DataUnavailable(UsageError):
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class CheckpointUnreadable(UsageError):
+    """A checkpoint is empty, truncated, not ours, or holds what weights-only loading refuses."""
+
+
+class DiskFull(UsageError):
+    """No space left (ENOSPC/EDQUOT) while writing; the file's previous copy is kept."""
+
+
+class FolderInUse(UsageError):
+    """Another process holds the run folder's lock."""

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import importlib.util
 import inspect
 import math
-import pkgutil
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -101,12 +99,30 @@ class Claim:
             text = f"{self.metric} ≈ {e:g}{tol}"
         else:
             text = f"{self.metric} {self.compare} {e:g}"
+            if self.tol and self.compare in (">=", "<="):  # the bound check() applies
+                text += f" {'+' if self.compare == '<=' else '-'} {self.tol:g}"
         if self.quick_expected is not None:
             text += f" (quick run; full: {self.expected:g})" if quick \
                 else f" (quick run: {self.quick_expected:g})"
         if self.full_only:
             text += " (checked in the default run only)"
         return text
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A measured number stated beside the claims, never given a verdict.
+
+    For what is true by construction (an embedding table has fewer weights than a
+    one-hot input layer), so it is reported, not "checked".
+
+    Args:
+        text: what the number is, in words.
+        metric: key in the experiment's returned metrics.
+    """
+
+    text: str
+    metric: str
 
 
 @dataclass
@@ -120,6 +136,7 @@ class Experiment:
     fn: Callable[..., Mapping[str, Any]]
     module: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
+    facts: tuple[Fact, ...] = field(default_factory=tuple)
 
     def make_config(self, quick: bool = False) -> Any:
         cfg = self.config_cls()
@@ -138,6 +155,7 @@ def experiment(
     title: str,
     claims: list[Claim] | tuple[Claim, ...] | Claim,
     quick: dict[str, Any] | None = None,
+    facts: list[Fact] | tuple[Fact, ...] = (),
 ) -> Callable[[Callable], Callable]:
     """Register ``fn(cfg, run) -> metrics`` as experiment ``name``."""
 
@@ -162,6 +180,7 @@ def experiment(
             quick=dict(quick or {}),
             fn=fn,
             module=fn.__module__,
+            facts=tuple(facts),
         )
         return fn
 
@@ -171,28 +190,54 @@ def experiment(
 def load_all() -> dict[str, Experiment]:
     """Import every ``introdl.<topic>.experiments`` module (or package) so experiments register.
 
-    Topic packages are discovered, not listed, so the core names no lecture.
+    Topic packages are discovered, not listed, so the core names no lecture. This imports
+    all lecture code (seconds); to know what exists without that, use
+    :mod:`introdl.catalogue`.
     """
-    import introdl
+    from introdl.catalogue import topic_modules
 
-    for info in pkgutil.iter_modules(introdl.__path__):
-        if not info.ispkg:
-            continue
-        modname = f"introdl.{info.name}.experiments"
-        if importlib.util.find_spec(modname) is None:
-            continue
-        mod = importlib.import_module(modname)
-        # ``experiments`` may be a package with one module per experiment.
-        for sub in pkgutil.iter_modules(getattr(mod, "__path__", [])):
-            importlib.import_module(f"{modname}.{sub.name}")
+    for modname, _path in topic_modules("experiments"):
+        importlib.import_module(modname)
     return dict(sorted(_REGISTRY.items(), key=lambda kv: (kv[1].lecture, kv[0])))
 
 
-def get(name: str) -> Experiment:
-    exps = load_all()
-    if name not in exps:
+def known_names() -> list[str]:
+    """Every experiment name, registered or on disk, without importing lecture code."""
+    from introdl.catalogue import names
+
+    return list(dict.fromkeys([*_REGISTRY, *names()]))
+
+
+def check_name(name: str) -> None:
+    """Raise UsageError (with the closest names) unless experiment ``name`` exists.
+
+    Imports no lecture code, so bad input is reported at once.
+    """
+    if name in _REGISTRY:
+        return
+    _require(name, known_names())
+
+
+def _require(name: str, names: list[str]) -> None:
+    if name not in names:
         raise UsageError(
-            f"unknown experiment {name!r}{closest(name, list(exps))}; "
+            f"unknown experiment {name!r}{closest(name, names)}; "
             "run 'introdl list' to see them all"
         )
-    return exps[name]
+
+
+def get(name: str) -> Experiment:
+    """The experiment ``name``, importing only the module that defines it."""
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    from introdl.catalogue import build
+
+    entries = build().entries
+    _require(name, [*_REGISTRY, *entries])  # unknown: UsageError, with the closest names
+    importlib.import_module(entries[name].module)
+    if name not in _REGISTRY:  # the source and the registry disagree: import everything
+        load_all()
+    if name not in _REGISTRY:
+        raise UsageError(f"experiment {name!r} is declared in {entries[name].module} but "
+                         "did not register; run 'introdl list' to see them all")
+    return _REGISTRY[name]

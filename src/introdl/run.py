@@ -86,9 +86,7 @@ class Run:
         if step is not None:
             rec["step"] = step
         rec.update(metrics)
-        line = json.dumps(rec, default=io._jsonable)
-        with open(self.dir / "metrics.jsonl", "a", encoding="utf-8") as f:
-            f.write(line + "\n")
+        io.append_line(self.dir / "metrics.jsonl", json.dumps(rec, default=io._jsonable))
 
     def print(self, *args: Any, **kw: Any) -> None:
         if self.main:

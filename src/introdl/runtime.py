@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -64,3 +66,37 @@ def machine_description() -> str:
     return (f"{cpu_name()}; {os.cpu_count()} logical CPUs{gpu}; torch {torch.__version__}, "
             f"{torch.get_num_threads()} thread(s); load average {load:.1f}; "
             f"Python {platform.python_version()} on {platform.system()}")
+
+
+# Threads every experiment starts with: all the cores torch would take by default,
+# so one experiment's torch.set_num_threads (or a library's) never reaches the next.
+DEFAULT_THREADS = torch.get_num_threads()
+
+
+@contextlib.contextmanager
+def fresh_state(seed: int, threads: int | None = None) -> Iterator[torch.Generator]:
+    """Give an experiment the same starting state wherever it runs, and restore it after.
+
+    Inside: torch's intra-op threads set to ``threads`` (default: what torch chose at
+    start-up, or ``INTRODL_THREADS``), the default dtype float32, deterministic seeds for
+    Python, NumPy and torch. After: threads, dtype and the global RNG states are
+    restored, so the next experiment in a course starts exactly as it would alone.
+    """
+    if threads is None:
+        env = os.environ.get("INTRODL_THREADS")
+        threads = int(env) if env else DEFAULT_THREADS
+    saved_threads = torch.get_num_threads()
+    saved_dtype = torch.get_default_dtype()
+    saved_py = random.getstate()
+    saved_np = np.random.get_state()  # noqa: NPY002 (restoring third-party global state)
+    saved_torch = torch.get_rng_state()
+    torch.set_num_threads(max(1, threads))
+    torch.set_default_dtype(torch.float32)
+    try:
+        yield seed_everything(seed)
+    finally:
+        torch.set_num_threads(saved_threads)
+        torch.set_default_dtype(saved_dtype)
+        random.setstate(saved_py)
+        np.random.set_state(saved_np)  # noqa: NPY002
+        torch.set_rng_state(saved_torch)

@@ -1,4 +1,5 @@
-"""The CLI's contract: bad input is one line on stderr and exit code 2, never a traceback."""
+"""The CLI's contract: bad input is one line on stderr and exit code 2, never a traceback;
+a failed claim is exit code 1; the course summary counts every verdict separately."""
 
 import json
 import subprocess
@@ -41,8 +42,8 @@ def test_existing_output_needs_force(toy, tmp_path, capsys):
     assert main(["run", "toy", "--out", str(out), "--set", "value=5"]) == 2
     assert "--force" in _err_line(capsys)
     assert (out / "metrics.json").read_text() == first  # nothing lost
-    assert main(["run", "toy", "--out", str(out), "--set", "value=5", "--force"]) == 0
-    assert json.loads((out / "metrics.json").read_text())["value"] == 5.0
+    assert main(["run", "toy", "--out", str(out), "--set", "value=2.01", "--force"]) == 0
+    assert json.loads((out / "metrics.json").read_text())["value"] == 2.01
 
 
 def test_unwritable_out_is_reported(toy, tmp_path, capsys):
@@ -71,12 +72,13 @@ def test_list_shows_experiments_by_lecture(toy, capsys):
     assert "toy" in out and "value is about two" in out
 
 
-def test_course_writes_index_with_one_row_per_experiment(toy, tmp_path, capsys):
+def test_course_writes_index_and_refuses_to_overwrite_it(toy, tmp_path, capsys):
     assert main(["course", "--quick", "--only", "toy", "--out", str(tmp_path / "c")]) == 0
     html = (tmp_path / "c" / "index.html").read_text()
-    assert html.count('<tr class="first">') == 1 and 'href="toy/result.md"' in html
-    assert html.count("<tr><td>") == 1  # the toy's second claim gets its own row
+    assert 'href="toy/' in html  # the experiment's row links to its run folder
+    capsys.readouterr()
     assert main(["course", "--quick", "--only", "toy", "--out", str(tmp_path / "c")]) == 2
+    assert "--force" in _err_line(capsys)
 
 
 def test_console_script_end_to_end(tmp_path):
@@ -89,3 +91,27 @@ def test_console_script_end_to_end(tmp_path):
     result = json.loads((out / "result.json").read_text())
     assert result["passed"] is True
     assert any(f.endswith(".png") for f in result["figures"])
+
+
+def test_run_exits_1_when_a_checked_claim_fails(toy, tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["run", "toy", "--out", str(out), "--device", "cpu", "--set", "value=3"]) == 1
+    err = capsys.readouterr().err
+    assert "FAIL" in err and "checked claims: 0 pass, 1 fail, 0 not checked" in err
+    assert json.loads((out / "result.json").read_text())["status"] == "fail"
+
+
+def test_run_exits_0_and_counts_a_passing_run(toy, tmp_path, capsys):
+    assert main(["run", "toy", "--quick", "--out", str(tmp_path / "r"), "--device", "cpu"]) == 0
+    assert "checked claims: 1 pass, 0 fail, 0 not checked" in capsys.readouterr().err
+
+
+def test_run_prints_stated_facts_under_the_claims(toy, tmp_path, capsys, monkeypatch):
+    from introdl.experiment import Fact
+
+    monkeypatch.setattr(toy, "facts", (Fact("the value, stated", metric="value"),))
+    assert main(["run", "toy", "--out", str(tmp_path / "r"), "--set", "value=2.04"]) == 0
+    err = capsys.readouterr().err
+    table_end = err.index("shown only")
+    assert err.index("stated facts") > table_end
+    assert "the value, stated: 2.04" in err

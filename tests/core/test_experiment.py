@@ -102,3 +102,12 @@ def test_atomic_writes_get_ordinary_permissions(tmp_path):
     os.umask(mask)
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~mask
     assert not list(tmp_path.glob(".a.txt*"))  # no temporary file left behind
+
+
+def test_expected_text_shows_the_tolerance_of_a_bound():
+    le = Claim("gap", metric="gap", expected=0.0, tol=0.03, compare="<=")
+    assert le.expected_text() == "gap <= 0 + 0.03"
+    assert le.check({"gap": 0.02}) is True  # what the text promises
+    assert Claim("a", metric="a", expected=0.9, tol=0.01, compare=">=").expected_text() \
+        == "a >= 0.9 - 0.01"
+    assert Claim("a", metric="a", expected=0.9, compare=">=").expected_text() == "a >= 0.9"

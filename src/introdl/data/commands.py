@@ -59,7 +59,11 @@ def list_datasets(console: Console) -> int:
 
 
 def fetch(name: str, console: Console) -> int:
-    """Make every file of ``name`` available and verified, then load each split once."""
+    """Make every file of ``name`` available and verified, then load each split once.
+
+    Downloads what is missing unless ``INTRODL_OFFLINE=1``, which forbids downloads here
+    as everywhere (a missing file is then a one-line DataUnavailable).
+    """
     _with_topic_datasets()
     spec = get_spec(name)
     if spec.source == "package":
@@ -68,7 +72,7 @@ def fetch(name: str, console: Console) -> int:
         console.print(f"{name}: installed at {spec.system_dir}; nothing to fetch")
     else:
         for remote in spec.files.values():
-            path = ensure_file(name, remote, console=console, allow_download=True)
+            path = ensure_file(name, remote, console=console)  # INTRODL_OFFLINE=1: no network
             console.print(f"{name}: {remote.filename} verified ({path})")
     if spec.load is not None:
         for split in SPLITS:

@@ -169,9 +169,11 @@ def ensure_file(dataset: str, remote: RemoteFile, *, console: Console | None = N
         allow_download = not offline()
     target = cache_dir() / dataset / remote.filename
     if not allow_download:
+        why = " and INTRODL_OFFLINE=1 forbids downloads" if offline() else ""
         raise DataUnavailable(
-            f"{dataset}: {remote.filename} is not here; run 'introdl data fetch {dataset}' "
-            f"with network, or put it in $INTRODL_DATA/{dataset}/ (see docs/data.md)")
+            f"{dataset}: {remote.filename} is not here{why}; run 'introdl data fetch {dataset}' "
+            f"with network{' and INTRODL_OFFLINE unset' if why else ''}, or put it in "
+            f"$INTRODL_DATA/{dataset}/ (see docs/data.md)")
     return download(remote, target, console=console)
 
 

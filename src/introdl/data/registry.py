@@ -7,9 +7,11 @@ Other modules add datasets with :func:`register`.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -23,6 +25,7 @@ from introdl.errors import DataUnavailable, UsageError
 SPLITS = ("train", "test")
 FASHION_SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
 Arrays = tuple[np.ndarray, np.ndarray]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -107,21 +110,40 @@ def _fetch(name: str, key: str) -> Path:
         raise
 
 
+def _read(name: str, path: Path, reader: Callable[[Path], T]) -> T:
+    """``reader(path)``; a damaged file (truncated gzip, bad format) is one line naming it.
+
+    Downloads and mirror copies are checksummed before use, so in practice this catches
+    the system package's files, which the package manager installed but nobody re-checks.
+    """
+    try:
+        return reader(path)
+    except (OSError, EOFError, ValueError, zlib.error) as e:  # gzip/bz2/IDX/.mat errors
+        why = str(e).splitlines()[0] if str(e) else type(e).__name__
+        spec = DATASETS[name]
+        if spec.system_dir is not None and path.parent == spec.system_dir:
+            todo = f"reinstall it ('{spec.install_hint} --reinstall')" if spec.install_hint \
+                else "reinstall the system package that provides it"
+        else:
+            todo = f"delete it and run 'introdl data fetch {name}'"
+        raise DataUnavailable(f"{path} is damaged or truncated ({why}); {todo}") from None
+
+
 def _idx_loader(name: str) -> Callable[[str], Arrays]:
     def load(split: str) -> Arrays:
-        X = read_idx(_fetch(name, f"{split}-images"))
-        y = read_idx(_fetch(name, f"{split}-labels")).astype(np.int64)
+        X = _read(name, _fetch(name, f"{split}-images"), read_idx)
+        y = _read(name, _fetch(name, f"{split}-labels"), read_idx).astype(np.int64)
         return X, y
 
     return load
 
 
 def _usps(split: str) -> Arrays:
-    return read_usps(_fetch("usps", split))
+    return _read("usps", _fetch("usps", split), read_usps)
 
 
 def _svhn(split: str) -> Arrays:
-    return read_svhn(_fetch("svhn", split))
+    return _read("svhn", _fetch("svhn", split), read_svhn)
 
 
 def _cifar10(split: str) -> Arrays:
@@ -129,7 +151,7 @@ def _cifar10(split: str) -> Arrays:
     folder = extract_tar(_fetch("cifar10", "archive"), cache_dir() / "cifar10" / "extracted")
     batches = folder / "cifar-10-batches-bin"
     names = [f"data_batch_{i}.bin" for i in range(1, 6)] if split == "train" else ["test_batch.bin"]
-    return read_cifar_binary(batches / n for n in names)
+    return _read("cifar10", batches, lambda b: read_cifar_binary(b / n for n in names))
 
 
 register(DatasetSpec("digits", "scikit-learn's 8x8 handwritten digits (1,797 images)",

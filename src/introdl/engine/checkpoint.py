@@ -6,7 +6,9 @@ safe unpickler can load it; NumPy RNG state is stored as a tensor for that reaso
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pickle
 import random
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ import numpy as np
 import torch
 
 from introdl import io
+from introdl.errors import CheckpointUnreadable
 
 
 def save(path: str | os.PathLike, state: dict[str, Any]) -> Path:
@@ -25,7 +28,40 @@ def save(path: str | os.PathLike, state: dict[str, Any]) -> Path:
 
 
 def load(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    return torch.load(path, map_location=map_location, weights_only=True)
+    """Read a checkpoint with ``weights_only=True``.
+
+    Raises:
+        CheckpointUnreadable: the file is missing, empty, truncated, not a torch file, or
+            holds objects the weights-only unpickler refuses (one line naming the file;
+            never torch's advice to load it with ``weights_only=False``).
+    """
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as e:  # torch raises many kinds: RuntimeError, EOFError, Unpickling...
+        raise CheckpointUnreadable(f"cannot read checkpoint {path}: {_why(path, e)}; "
+                                   f"{START_OVER}") from None
+    if not isinstance(state, dict):
+        raise CheckpointUnreadable(f"{path} is not an introdl checkpoint (it holds a "
+                                   f"{type(state).__name__}, not a dict); {START_OVER}")
+    return state
+
+
+START_OVER = "start the run over with --force, or use --out DIR for a new folder"
+
+
+def _why(path: Path, e: BaseException) -> str:
+    """A short reason without torch's multi-line text (which suggests weights_only=False)."""
+    if isinstance(e, (FileNotFoundError, PermissionError, IsADirectoryError)) and e.strerror:
+        return e.strerror.lower()  # (torch also raises OSError for a cut-off zip: not here)
+    with contextlib.suppress(OSError):
+        if path.stat().st_size == 0:
+            return "the file is empty"
+    if isinstance(e, pickle.UnpicklingError):
+        return "it holds objects that safe (weights-only) loading refuses to unpickle"
+    return f"the file is truncated or not a torch checkpoint ({type(e).__name__})"
 
 
 def rng_state() -> dict[str, Any]:

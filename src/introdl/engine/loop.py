@@ -30,11 +30,12 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
+from introdl.config import require, validate
 from introdl.engine import checkpoint as ckpt
 from introdl.engine import distributed as dist_utils
-from introdl.engine.optim import make_optimizer, make_scheduler
+from introdl.engine.optim import OPTIMIZERS, SCHEDULES, make_optimizer, make_scheduler
 from introdl.engine.progress import ProgressBar
-from introdl.errors import TrainingDiverged, UsageError
+from introdl.errors import CheckpointUnreadable, TrainingDiverged, UsageError
 
 Metric = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -54,6 +55,17 @@ class TrainConfig:
     eval_batch_size: int = 512  # batch size for validation
     seed: int = 0  # seeds the per-epoch shuffle
     num_workers: int = 0  # DataLoader workers for non-tensor datasets
+
+    def validate(self) -> None:
+        """Names and counts the naming conventions of :func:`introdl.config.validate` miss."""
+        if self.optimizer.lower() not in (*OPTIMIZERS, "sgd-momentum", "sgd+momentum"):
+            raise UsageError(f"unknown optimizer {self.optimizer!r}; use one of "
+                             f"{', '.join(OPTIMIZERS)}")
+        if self.schedule not in (None, *SCHEDULES, ""):
+            raise UsageError(f"unknown schedule {self.schedule!r}; use one of "
+                             f"{', '.join(SCHEDULES)}")
+        require(self, "checkpoint_every", self.checkpoint_every >= 0, "must be 0 or more")
+        require(self, "num_workers", self.num_workers >= 0, "must be 0 or more")
 
 
 @dataclass
@@ -208,6 +220,7 @@ def fit(
         TrainingDiverged: the loss became NaN or infinite (the last checkpoint is kept).
         KeyboardInterrupt: after Ctrl-C or SIGTERM, once the current step is done and saved.
     """
+    validate(cfg)  # epochs, batch size, lr, names: one line each, before any work
     if cfg.patience is not None and val_set is None:
         raise UsageError("early stopping (patience) needs a val_set to watch; pass val_set")
     device = torch.device(device)
@@ -249,15 +262,20 @@ def fit(
 
     if resume and path is not None and path.exists():
         s = ckpt.load(path)  # on the CPU: RNG states must stay CPU tensors
-        model.load_state_dict(s["model"])
-        opt.load_state_dict(s["optimizer"])
-        if sched and s["scheduler"]:
-            sched.load_state_dict(s["scheduler"])
-        hist = History(**s["history"])
-        best_state, bad_epochs = s["best_state"], s["bad_epochs"]
-        start_epoch, start_batch = s["epoch"], s["batch"]
-        partial = s["partial"]
-        ckpt.set_rng_state(s["rng"])
+        try:
+            model.load_state_dict(s["model"])
+            opt.load_state_dict(s["optimizer"])
+            if sched and s["scheduler"]:
+                sched.load_state_dict(s["scheduler"])
+            hist = History(**s["history"])
+            best_state, bad_epochs = s["best_state"], s["bad_epochs"]
+            start_epoch, start_batch = s["epoch"], s["batch"]
+            partial = s["partial"]
+            ckpt.set_rng_state(s["rng"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as e:  # not this model's file
+            what = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
+            raise CheckpointUnreadable(f"checkpoint {path} does not fit this training run "
+                                       f"({what}); {ckpt.START_OVER}") from None
     net = dist_utils.wrap(model, device) if world > 1 else model
 
     n = len(train_set)  # type: ignore[arg-type]
@@ -336,12 +354,14 @@ def fit(
                         hist.stopped_early = True
             if sched:
                 sched.step()
-            if log and rank == 0:
-                log(**rec)
             bar.update(hist.steps, loss=hist.train_loss[-1], samples=hist.samples,
                        val=hist.val_loss[-1] if hist.val_loss else None)
             running, seen = 0.0, 0
             save(epoch + 1, 0)
+            # Logged only once the epoch is checkpointed: a run killed between the two
+            # resumes after this epoch, so its line is never written twice.
+            if log and rank == 0:
+                log(**rec)
             if dist_utils.any_across(stop.hit, device=device):  # Ctrl-C: saved just above
                 raise KeyboardInterrupt
     if best_state is not None:  # early stopping: the best-validation weights, not the last

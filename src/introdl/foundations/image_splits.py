@@ -61,7 +61,14 @@ def image_splits(
         n_val: validation examples taken from the training split (0: no validation set).
         n_test: test examples to keep (a seeded random subset); ``None`` keeps all.
         seed: seeds the permutations, so the same call gives the same split.
+
+    Raises:
+        UsageError: a negative size, sizes that do not fit the data (naming the key and
+            how many images there are), or no training images left.
     """
+    for key, n in (("n_train", n_train), ("n_val", n_val), ("n_test", n_test)):
+        if n is not None and n < 0:
+            raise UsageError(f"--set {key}={n} is out of range: must be 0 or more")
     Xtr, ytr = load_arrays(name, "train")
     Xte, yte = load_arrays(name, "test")
     rng = np.random.default_rng(seed)
@@ -70,6 +77,13 @@ def image_splits(
     if need > len(Xtr):
         raise UsageError(f"{name} has {len(Xtr)} training images but n_val + n_train = {need}; "
                          "ask for fewer")
+    if (n_train if n_train is not None else len(Xtr) - n_val) < 1:
+        raise UsageError(f"--set n_train={n_train if n_train is not None else 'none'}, "
+                         f"n_val={n_val}: no training images left of {name}'s {len(Xtr)}; "
+                         "ask for at least 1")
+    if n_test is not None and not 1 <= n_test <= len(Xte):
+        raise UsageError(f"--set n_test={n_test} is out of range: {name} has {len(Xte)} test "
+                         f"images; ask for 1 to {len(Xte)}")
     val_idx = order[:n_val]
     train_idx = order[n_val:] if n_train is None else order[n_val:n_val + n_train]
     if n_test is not None and n_test < len(Xte):

@@ -1,8 +1,8 @@
 """Labelled sequences from the folk-tune corpus: which dance (reel, jig, ...) is this tune?
 
 The label is the tune's ``R:`` (rhythm) field, normalised ("double jig" -> jig,
-"slipjig" -> slip jig). The input is the ABC *body* — the notes and bar lines —
-without the R: and T: fields; by default the M: (meter) line is left out too, so the
+"slipjig" -> slip jig). The input is the ABC *body* — the notes and bar lines, runs of
+spaces made one — without the R: and T: fields; by default the M: (meter) line is left out too, so the
 model must hear the dance in the note groupings, not read it off the header.
 """
 
@@ -35,6 +35,6 @@ def labelled(tunes: Sequence[Tune], min_count: int = 40,
         d = dance(t)
         if d in index:
             head = f"M:{t.meter}\n" if include_meter and t.meter else ""
-            texts.append(head + t.body.strip())
+            texts.append(head + t.model_body())  # the body, runs of spaces made one
             labels.append(index[d])
     return texts, labels, classes

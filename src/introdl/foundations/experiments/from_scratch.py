@@ -9,10 +9,12 @@ in float64, and (2) train the net on scikit-learn's 8x8 digits with minibatch SG
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
 
+from introdl.config import require
 from introdl.data import load_arrays
 from introdl.errors import UsageError
 from introdl.experiment import Claim, experiment
@@ -26,11 +28,15 @@ from introdl.scratch.network import ACTIVATIONS
 class FromScratchConfig:
     hidden: int = 64  # width of each hidden layer
     layers: int = 2  # number of hidden layers
-    activation: str = "relu"  # relu | tanh | sigmoid
+    activation: Literal["relu", "tanh", "sigmoid"] = "relu"  # hidden-layer activation
     epochs: int = 30  # passes over the 1,347 training digits
     batch_size: int = 32  # examples per SGD step
     lr: float = 0.05  # learning rate
     momentum: float = 0.9  # SGD momentum (0 = plain SGD)
+
+    def validate(self) -> None:
+        require(self, "hidden", self.hidden >= 1, "must be at least 1")
+        require(self, "layers", self.layers >= 0, "must be 0 or more")
 
 
 def max_grad_rel_err(sizes: list[int], activation: str, x: np.ndarray, y: np.ndarray,

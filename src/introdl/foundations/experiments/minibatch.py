@@ -24,10 +24,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 import torch
 from torch import nn
 
+from introdl.config import require
 from introdl.experiment import Claim, experiment
 from introdl.foundations.gradient_noise import loglog_slope, minibatch_gradient_variance
 from introdl.foundations.image_splits import image_splits
@@ -38,7 +40,7 @@ from introdl.run import Run
 
 @dataclass
 class MinibatchConfig:
-    dataset: str = "fashion-mnist"  # digits or fashion-mnist
+    dataset: Literal["fashion-mnist", "digits"] = "fashion-mnist"  # the image data set
     n_train: int = 6000  # training examples (the "full batch")
     hidden: int = 64  # width of the one hidden layer
     batch_sizes: tuple[int, ...] = (0, 1, 8, 32, 128)  # 0 means full batch (GD)
@@ -48,6 +50,17 @@ class MinibatchConfig:
     evals_per_epoch: int = 8  # full-loss measurements per pass over the data (at least 1/step)
     variance_batch_sizes: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256)
     variance_samples: int = 200  # mini-batch gradients sampled per batch size
+
+    def validate(self) -> None:
+        require(self, "n_train", self.n_train >= 2, "must be at least 2")
+        require(self, "hidden", self.hidden >= 1, "must be at least 1")
+        require(self, "batch_sizes", len(self.batch_sizes) > 0, "name at least one")
+        require(self, "lrs", len(self.lrs) > 0, "name at least one")
+        require(self, "evals_per_epoch", self.evals_per_epoch >= 1, "must be at least 1")
+        require(self, "variance_batch_sizes", len(self.variance_batch_sizes) >= 2
+                and min(self.variance_batch_sizes) >= 1,
+                "name at least two batch sizes, each at least 1 (a slope needs two)")
+        require(self, "variance_samples", self.variance_samples >= 2, "must be at least 2")
 
 
 @dataclass

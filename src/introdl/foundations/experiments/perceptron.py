@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from introdl.config import require
 from introdl.experiment import Claim, experiment
 from introdl.foundations.perceptron import Perceptron, perceptron_numpy
 from introdl.report.plots import figure
@@ -21,6 +22,9 @@ class PerceptronConfig:
     x1: float = -1.0  # the input point's first feature
     x2: float = 2.0  # the input point's second feature
     extent: float = 4.0  # the plot shows [-extent, extent]^2
+
+    def validate(self) -> None:
+        require(self, "extent", self.extent > 0, "must be above 0")
 
 
 @experiment(

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch import nn
 
+from introdl.config import require
 from introdl.engine import History, TrainConfig, accuracy, evaluate, fit
 from introdl.experiment import Claim, experiment
 from introdl.foundations.image_splits import image_splits
@@ -32,7 +34,7 @@ from introdl.run import Run
 
 @dataclass
 class RegularizationConfig:
-    dataset: str = "fashion-mnist"  # digits or fashion-mnist
+    dataset: Literal["fashion-mnist", "digits"] = "fashion-mnist"  # the image data set
     n_train: int = 300  # few examples, so the big net can memorise them
     n_val: int = 300  # validation set (from the training split) for early stopping
     n_test: int = 5000  # test images scored at the end
@@ -42,6 +44,11 @@ class RegularizationConfig:
     lr: float = 1e-3  # Adam learning rate
     dropout: float = 0.5  # drop probability of the dropout run
     patience: int = 10  # early stopping: epochs without validation improvement
+
+    def validate(self) -> None:
+        require(self, "n_val", self.n_val >= 1,
+                "must be at least 1 (early stopping watches the validation set)")
+        require(self, "hidden", min(self.hidden, default=1) >= 1, "each width must be at least 1")
 
 
 RUNS = ("plain", "dropout", "early_stop")

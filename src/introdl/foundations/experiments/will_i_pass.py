@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
+from introdl.config import require
 from introdl.engine import TrainConfig, accuracy, evaluate, fit
 from introdl.experiment import Claim, experiment
 from introdl.foundations.will_i_pass import PassNet, PassRule
@@ -30,6 +31,11 @@ class WillIPassConfig:
     lr: float = 0.05  # Adam learning rate
     lectures: float = 4.0  # the lecture's student: lectures attended
     hours: float = 5.0  # ... and hours on the final project
+
+    def validate(self) -> None:
+        require(self, "n_train", self.n_train >= 1, "must be at least 1")
+        require(self, "n_test", self.n_test >= 1, "must be at least 1")
+        require(self, "hidden", self.hidden >= 1, "must be at least 1")
 
 
 @experiment(

@@ -66,6 +66,16 @@ def count_modes(density: torch.Tensor, rel: float = 0.1) -> torch.Tensor:
     return (peak & tall).sum(dim=1)
 
 
+def mode_positions(density: torch.Tensor, grid: torch.Tensor,
+                   rel: float = 0.1) -> list[list[float]]:
+    """Where each density row (B, G) has a local maximum at least ``rel`` times its max."""
+    d = density
+    peak = (d[:, 1:-1] > d[:, :-2]) & (d[:, 1:-1] >= d[:, 2:])
+    tall = d[:, 1:-1] >= rel * d.max(dim=1, keepdim=True).values
+    inner = grid[1:-1]
+    return [inner[row].tolist() for row in (peak & tall)]
+
+
 def most_likely_mean(mixture: Mixture) -> torch.Tensor:
     """The mean of the heaviest component, per item (B,): the action a controller takes."""
     logits, means, _ = mixture

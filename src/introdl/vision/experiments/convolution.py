@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from introdl.config import require
 from introdl.experiment import Claim, experiment
 from introdl.report.plots import figure
 from introdl.run import Run
@@ -22,8 +24,11 @@ LECTURE_FEATURE_MAP = [[4, 3, 4], [2, 4, 3], [2, 3, 4]]
 
 @dataclass
 class ConvolutionConfig:
-    photo: str = "camera"  # scikit-image photograph: camera | astronaut (shown in grayscale)
+    photo: Literal["camera", "astronaut"] = "camera"  # scikit-image photo (shown in grayscale)
     size: int = 256  # the photo is resized to size x size (the from-scratch loop is slow)
+
+    def validate(self) -> None:
+        require(self, "size", 8 <= self.size <= 4096, "must be from 8 to 4096 pixels")
 
 
 @experiment(

@@ -15,6 +15,7 @@ import torch
 from torch.utils.data import TensorDataset
 
 from introdl import io
+from introdl.config import require
 from introdl.engine import TrainConfig, accuracy, fit
 from introdl.experiment import Claim, experiment
 from introdl.report.plots import figure
@@ -48,6 +49,14 @@ class DetectionConfig:
     stride: int = 4  # sliding-window step in pixels (detector a)
     min_score: float = 0.05  # detection score threshold, all detectors (low for mAP)
     n_show: int = 4  # test images in the figure
+
+    def validate(self) -> None:
+        for key in ("train_scenes", "test_scenes", "width", "per_digit", "stride"):
+            require(self, key, getattr(self, key) >= 1, "must be at least 1")
+        require(self, "size", self.size >= 48, "must be at least 48 (digits are up to 32 "
+                "pixels tall)")
+        require(self, "crop", self.crop >= 8, "must be at least 8")
+        require(self, "min_score", 0 <= self.min_score < 1, "must be at least 0 and below 1")
 
 
 def _tensors(s: Scenes) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:

@@ -11,6 +11,7 @@ from matplotlib.patches import Patch
 from torch import nn
 from torch.utils.data import TensorDataset
 
+from introdl.config import require
 from introdl.engine import TrainConfig, fit
 from introdl.experiment import Claim, experiment
 from introdl.report.plots import curves, figure
@@ -30,6 +31,12 @@ class SegmentationConfig:
     epochs: int = 10  # passes over the training scenes
     batch_size: int = 32  # mini-batch size
     lr: float = 3e-3  # Adam learning rate, cosine-decayed to 0
+
+    def validate(self) -> None:
+        for key in ("train_scenes", "test_scenes", "width"):
+            require(self, key, getattr(self, key) >= 1, "must be at least 1")
+        require(self, "size", self.size >= 28 and self.size % 4 == 0,
+                "must be a multiple of 4, at least 28 (items are up to 28 pixels)")
 
 
 def _tensors(scenes) -> TensorDataset:
