@@ -19,7 +19,7 @@ from introdl.engine import distributed
 from introdl.errors import UsageError
 from introdl.experiment import Claim, Experiment, load_all
 from introdl.run import Run
-from introdl.runtime import fresh_state, machine_description, resolve_device, seed_everything
+from introdl.runtime import fresh_state, machine_description, resolve_device
 
 _OUTPUTS = ("config.json", "metrics.json", "metrics.jsonl", "result.md", "result.json")
 
@@ -225,15 +225,16 @@ def run_experiment(
     lock = prepare_out(out, force=force, resume=resume, record=record) if rank == 0 else None
     try:
         distributed.barrier()
-        seed_everything(seed)
         run = Run(out, device=dev, seed=seed, quick=quick, resume=resume, console=console,
                   progress=progress, main=rank == 0)
         wrote_config = rank == 0 and not resume  # --resume keeps the stored config.json
-        if wrote_config:
-            io.write_json(out / "config.json", {**record, "machine": machine_description()})
         t0 = time.perf_counter()
         try:
+            # The same starting state (threads, dtype, seeds) however the run is reached.
             with fresh_state(seed):
+                if wrote_config:  # the machine line records the run's own thread count
+                    io.write_json(out / "config.json",
+                                  {**record, "machine": machine_description()})
                 metrics = dict(exp.fn(cfg, run) or {})
         except BaseException:
             # Failed before training wrote anything (e.g. data unavailable, Ctrl-C while

@@ -2,8 +2,9 @@
 
 The label is the tune's ``R:`` (rhythm) field, normalised ("double jig" -> jig,
 "slipjig" -> slip jig). The input is the ABC *body* — the notes and bar lines, runs of
-spaces made one — without the R: and T: fields; by default the M: (meter) line is left out too, so the
-model must hear the dance in the note groupings, not read it off the header.
+spaces made one — without the R: and T: fields; by default the M: (meter) line is left
+out too, so the model must hear the dance in the note groupings, not read it off the
+header.
 """
 
 from __future__ import annotations

@@ -120,8 +120,10 @@ def _label(b: int) -> str:
         Claim("mini-batch gradient estimates get more accurate with batch size: variance ~ 1/B "
               "(log-log slope -1)", metric="variance_slope", expected=-1.0, tol=0.15),
         Claim("mini-batches train faster than full-batch gradient descent and than "
-              "single-example SGD (compute time to a target training loss)",
-              metric="minibatch_fastest", compare="true"),
+              "single-example SGD (CPU time to a target training loss; the slower methods' "
+              "time is the budget when they never get there), by a 2x margin that timing "
+              "noise cannot flip", metric="minibatch_speedup_at_least", expected=2.0,
+              compare=">="),
     ],
     quick={"n_train": 2000, "lrs": (0.1, 0.3), "target_loss": 0.6, "budget_seconds": 0.6,
            "variance_samples": 30},
@@ -145,7 +147,11 @@ def minibatch(cfg: MinibatchConfig, run: Run) -> dict[str, float]:
         run.log(batch_size=b, grad_variance=v)
     run.print(f"gradient variance slope on log-log: {metrics['variance_slope']:.3f}")
 
-    # 2. CPU time to the target training loss, best learning rate per batch size
+    # 2. CPU time to the target training loss, best learning rate per batch size.
+    # Timed on one thread: with two, process CPU time also counts OpenMP threads spinning
+    # on a busy machine, and nothing reached the target within the quick budget. (The
+    # runner restores the thread count after the experiment.)
+    torch.set_num_threads(1)
     best: dict[int, tuple[float, Trace]] = {}
     for b in cfg.batch_sizes:
         for lr in cfg.lrs:
@@ -173,6 +179,8 @@ def minibatch(cfg: MinibatchConfig, run: Run) -> dict[str, float]:
     mini_reached = any(best[b][1].reached_at is not None for b in minis)
     others = [t(b) for b in cfg.batch_sizes if b in (0, 1) or b >= n]
     metrics["minibatch_fastest"] = float(mini_reached and all(t_mini < o for o in others))
+    metrics["minibatch_speedup_at_least"] = min(others) / t_mini if mini_reached and others \
+        else 0.0
     if 0 in best and mini_reached:
         metrics["speedup_vs_full_at_least"] = t(0) / t_mini
     if 1 in best and mini_reached:

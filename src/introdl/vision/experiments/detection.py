@@ -49,9 +49,11 @@ class DetectionConfig:
     stride: int = 4  # sliding-window step in pixels (detector a)
     min_score: float = 0.05  # detection score threshold, all detectors (low for mAP)
     n_show: int = 4  # test images in the figure
+    timing_rounds: int = 3  # interleaved timing passes of R-CNN and Faster R-CNN (best kept)
 
     def validate(self) -> None:
-        for key in ("train_scenes", "test_scenes", "width", "per_digit", "stride"):
+        for key in ("train_scenes", "test_scenes", "width", "per_digit", "stride",
+                    "timing_rounds"):
             require(self, key, getattr(self, key) >= 1, "must be at least 1")
         require(self, "size", self.size >= 48, "must be at least 48 (digits are up to 32 "
                 "pixels tall)")
@@ -130,10 +132,12 @@ def detections_figure(images: torch.Tensor, boxes: list[torch.Tensor],
               metric="map_gain_vs_sliding", expected=0.0, compare=">", full_only=True),
         Claim("Faster R-CNN is more accurate than R-CNN (mAP@0.5 gain)",
               metric="map_gain_vs_rcnn", expected=0.0, compare=">", full_only=True),
-        Claim("Faster R-CNN is faster than sliding windows (speed-up)",
-              metric="speedup_vs_sliding", expected=1.0, compare=">"),
-        Claim("Faster R-CNN is faster than R-CNN (speed-up)",
-              metric="speedup_vs_rcnn", expected=1.0, compare=">"),
+        Claim("Faster R-CNN is faster than sliding windows (speed-up, with a 10x margin "
+              "that timing noise cannot flip)",
+              metric="speedup_vs_sliding", expected=10.0, compare=">="),
+        Claim("Faster R-CNN is faster than R-CNN (speed-up, best of interleaved timing "
+              "rounds, with a 1.2x margin)",
+              metric="speedup_vs_rcnn", expected=1.2, compare=">=", full_only=True),
         Claim("predicted boxes of the three detectors on the same images"),
     ],
     quick={"train_scenes": 150, "test_scenes": 8, "epochs": 4, "faster_steps": 60,
@@ -164,10 +168,19 @@ def detection(cfg: DetectionConfig, run: Run) -> dict[str, float]:
     metrics: dict[str, float] = {"faster_final_loss": float(np.mean(losses[-20:]))}
     preds = {}
     dev_images = t_images.to(run.device)
-    for name, det in detectors.items():
-        preds[name], sec = run_detector(det, dev_images)
+    # R-CNN and Faster R-CNN are close in speed here, so their timing passes are
+    # interleaved and the best of several kept: a load spike on a shared machine then
+    # cannot decide the comparison. Sliding windows are ~100x slower: one pass.
+    best = {name: float("inf") for name in detectors}
+    for r in range(max(1, cfg.timing_rounds)):
+        for name, det in detectors.items():
+            if name == "sliding" and r:
+                continue
+            preds[name], sec = run_detector(det, dev_images)
+            best[name] = min(best[name], sec)
+    for name in detectors:
         metrics[f"map50_{name}"] = mean_ap50(preds[name], t_boxes, t_labels)
-        metrics[f"sec_per_image_{name}"] = sec
+        sec = metrics[f"sec_per_image_{name}"] = best[name]
         run.print(f"{name}: mAP@0.5 {metrics[f'map50_{name}']:.3f}, {sec * 1e3:.1f} ms/image")
     metrics["map_gain_vs_sliding"] = metrics["map50_faster"] - metrics["map50_sliding"]
     metrics["map_gain_vs_rcnn"] = metrics["map50_faster"] - metrics["map50_rcnn"]
