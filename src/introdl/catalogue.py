@@ -26,6 +26,7 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -192,3 +193,27 @@ def build(package: str = "introdl") -> Catalogue:
 def names() -> list[str]:
     """Every experiment name on disk, without importing lecture code."""
     return build().names()
+
+
+_LECTURE_LINE = re.compile(r"Lecture\s+(\d+)[^—:-]*[—:-]+\s*(.+)")
+
+
+def lecture_titles(package: str = "introdl") -> dict[int, str]:
+    """``{lecture: title}`` from each topic package's docstring ("Lecture 2 — Deep sequence
+    modelling: ..." gives ``{2: "Deep sequence modelling"}``), read without importing it.
+
+    A topic covering part of a lecture says so in its own words; the first topic to name a
+    lecture gives its title.
+    """
+    titles: dict[int, str] = {}
+    for root in (Path(p) for p in importlib.import_module(package).__path__):
+        for pkg in sorted(pkgutil.iter_modules([str(root)]), key=lambda m: m.name):
+            init = root / pkg.name / "__init__.py"
+            if not pkg.ispkg or not init.is_file():
+                continue
+            doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
+            m = _LECTURE_LINE.match(doc.strip().splitlines()[0]) if doc.strip() else None
+            if m:
+                title = re.split(r"[:(]", m.group(2))[0].strip().rstrip(".,")
+                titles.setdefault(int(m.group(1)), title)
+    return titles

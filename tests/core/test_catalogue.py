@@ -105,3 +105,16 @@ def test_topic_modules_finds_experiments_and_commands_on_disk():
     assert all(p.is_file() for p in exps.values())
     commands = dict(catalogue.topic_modules("commands"))
     assert "introdl.sequences.commands" in commands
+
+
+def test_lecture_titles_come_from_the_topic_docstrings_without_importing_them():
+    import subprocess
+    import sys
+
+    code = ("import sys; from introdl.catalogue import lecture_titles; t = lecture_titles(); "
+            "print(t[2]); print(any(m.startswith(('torch', 'introdl.sequences')) "
+            "for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split("\n")
+    assert out[0] == "Deep sequence modelling"
+    assert out[1] == "False"

@@ -63,7 +63,7 @@ class MLPConfig:
               "over logistic regression fitted on the same training images",
               metric="gain_over_linear", expected=0.01, compare=">="),
     ],
-    quick={"n_train": 20000, "n_val": 1000, "n_test": 5000, "epochs": 3},
+    quick={"n_train": 20000, "n_val": 1000, "n_test": 5000, "epochs": 8},
 )
 def mlp(cfg: MLPConfig, run: Run) -> dict[str, float]:
     data = image_splits("fashion-mnist", n_train=cfg.n_train, n_val=cfg.n_val,

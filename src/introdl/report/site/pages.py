@@ -14,13 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote
 
+from introdl.catalogue import lecture_titles
 from introdl.report.site.curves import charts_html
 from introdl.report.site.docs import Section
 from introdl.report.site.markdown import inline
 from introdl.report.site.runs import PLAYABLE, RunFolder, fmt
 
-LECTURES = {1: "Introduction to deep learning", 2: "Deep sequence modelling",
-            3: "Deep computer vision"}
 _VERDICT_CLASS = {"pass": "v-pass", "fail": "v-fail", "error": "v-error",
                   "not checked": "v-nc", "figure": "v-figure"}
 _COLS = ("<colgroup>" + "".join(f'<col style="width:{w}%">' for w in (19, 26, 18, 9, 10, 6, 12))
@@ -109,9 +108,10 @@ def index_page(runs: Sequence[RunFolder], mode: str, generated: str) -> str:
              "measures. Open an experiment for its figures, training curves, config and the "
              "command that reproduces it.</p>",
              summary(runs, mode, generated)]
+    lectures = lecture_titles()  # from the topic packages' docstrings; nothing imported
     for lec in sorted(by_lecture, key=lambda x: (x is None, x or 0)):
         name = f"Lecture {lec}" if lec is not None else "Other runs"
-        sub = f" — {LECTURES[lec]}" if lec in LECTURES else ""
+        sub = f" — {lectures[lec]}" if lec in lectures else ""
         anchor = f"lecture-{lec}" if lec is not None else "lecture-other"
         body = "\n".join(_index_rows(r) for r in by_lecture[lec])
         parts.append(f'<h2 id="{anchor}">{e(name + sub)}</h2>'
