@@ -148,3 +148,17 @@ def test_quick_detection_run_writes_metrics_and_figure(tmp_path):
         assert 0.0 <= m[f"map50_{name}"] <= 1.0 and m[f"sec_per_image_{name}"] > 0
     assert (tmp_path / "r" / "detections.png").stat().st_size > 0
     assert r.figures == ["detections.png"]
+
+
+def test_random_boxes_pad_rcnn_to_the_papers_proposal_count():
+    from introdl.vision.detect.proposals import ProposalConfig
+    from introdl.vision.detect.rcnn import random_boxes
+
+    cfg = ProposalConfig()
+    b = random_boxes(2000, (96, 80), cfg)
+    w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
+    assert b.shape == (2000, 4)
+    assert (b[:, 0] >= 0).all() and (b[:, 1] >= 0).all()
+    assert (b[:, 2] <= 80).all() and (b[:, 3] <= 96).all()
+    assert w.min() >= cfg.min_side and h.max() <= cfg.max_side
+    assert torch.equal(b, random_boxes(2000, (96, 80), cfg))  # seeded

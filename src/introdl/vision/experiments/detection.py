@@ -50,10 +50,11 @@ class DetectionConfig:
     min_score: float = 0.05  # detection score threshold, all detectors (low for mAP)
     n_show: int = 4  # test images in the figure
     timing_rounds: int = 3  # interleaved timing passes of R-CNN and Faster R-CNN (best kept)
+    timing_images: int = 8  # test images timed with R-CNN at 2,000 proposals per image
 
     def validate(self) -> None:
         for key in ("train_scenes", "test_scenes", "width", "per_digit", "stride",
-                    "timing_rounds"):
+                    "timing_rounds", "timing_images"):
             require(self, key, getattr(self, key) >= 1, "must be at least 1")
         require(self, "size", self.size >= 48, "must be at least 48 (digits are up to 32 "
                 "pixels tall)")
@@ -132,12 +133,13 @@ def detections_figure(images: torch.Tensor, boxes: list[torch.Tensor],
               metric="map_gain_vs_sliding", expected=0.0, compare=">", full_only=True),
         Claim("Faster R-CNN is more accurate than R-CNN (mAP@0.5 gain)",
               metric="map_gain_vs_rcnn", expected=0.0, compare=">", full_only=True),
-        Claim("Faster R-CNN is faster than sliding windows (speed-up, with a 10x margin "
-              "that timing noise cannot flip)",
-              metric="speedup_vs_sliding", expected=10.0, compare=">="),
-        Claim("Faster R-CNN is faster than R-CNN (speed-up, best of interleaved timing "
-              "rounds, with a 1.2x margin)",
-              metric="speedup_vs_rcnn", expected=1.2, compare=">=", full_only=True),
+        Claim("Faster R-CNN is faster than sliding windows (speed-up, with a margin that "
+              "timing noise cannot flip)",
+              metric="speedup_vs_sliding", expected=10.0, compare=">=", quick_expected=3.0),
+        Claim("Faster R-CNN is faster than R-CNN at the paper's ~2,000 region proposals "
+              "per image, each through the CNN (speed-up, best of interleaved timing "
+              "rounds, with a margin)",
+              metric="speedup_vs_rcnn_2000", expected=5.0, compare=">=", full_only=True),
         Claim("predicted boxes of the three detectors on the same images"),
     ],
     quick={"train_scenes": 150, "test_scenes": 8, "epochs": 4, "faster_steps": 60,
@@ -164,6 +166,8 @@ def detection(cfg: DetectionConfig, run: Run) -> dict[str, float]:
                                     SlidingConfig(stride=cfg.stride, min_score=cfg.min_score))
     rcnn = RCNNDetector(crop_cnn, cfg.crop, cfg=RCNNConfig(min_score=cfg.min_score))
     detectors = {"sliding": sliding, "rcnn": rcnn, "faster": FasterRCNNDetector(faster)}
+    rcnn_2000 = RCNNDetector(crop_cnn, cfg.crop, cfg=RCNNConfig(min_score=cfg.min_score,
+                                                                 pad_to=2000))
 
     metrics: dict[str, float] = {"faster_final_loss": float(np.mean(losses[-20:]))}
     preds = {}
@@ -172,12 +176,17 @@ def detection(cfg: DetectionConfig, run: Run) -> dict[str, float]:
     # interleaved and the best of several kept: a load spike on a shared machine then
     # cannot decide the comparison. Sliding windows are ~100x slower: one pass.
     best = {name: float("inf") for name in detectors}
+    best_2000 = float("inf")
     for r in range(max(1, cfg.timing_rounds)):
         for name, det in detectors.items():
             if name == "sliding" and r:
                 continue
             preds[name], sec = run_detector(det, dev_images)
             best[name] = min(best[name], sec)
+        # R-CNN at the paper's proposal count: timing only, on a few images.
+        best_2000 = min(best_2000, run_detector(rcnn_2000, dev_images[:cfg.timing_images])[1])
+    metrics["sec_per_image_rcnn_2000"] = best_2000
+    run.print(f"rcnn at 2,000 proposals/image: {best_2000 * 1e3:.1f} ms/image")
     for name in detectors:
         metrics[f"map50_{name}"] = mean_ap50(preds[name], t_boxes, t_labels)
         sec = metrics[f"sec_per_image_{name}"] = best[name]
@@ -187,6 +196,8 @@ def detection(cfg: DetectionConfig, run: Run) -> dict[str, float]:
     metrics["speedup_vs_sliding"] = metrics["sec_per_image_sliding"] / metrics[
         "sec_per_image_faster"]
     metrics["speedup_vs_rcnn"] = metrics["sec_per_image_rcnn"] / metrics["sec_per_image_faster"]
+    metrics["speedup_vs_rcnn_2000"] = metrics["sec_per_image_rcnn_2000"] / metrics[
+        "sec_per_image_faster"]
 
     fig = detections_figure(t_images, t_boxes, preds, metrics, cfg.n_show)
     run.save_figure(fig, "detections.png", dpi=80)
