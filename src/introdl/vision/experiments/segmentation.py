@@ -50,9 +50,10 @@ def _tensors(scenes) -> TensorDataset:
     claims=[
         Claim("an encoder-decoder with learned upsampling segments the scene "
               "(test mean IoU >= 0.75)", metric="test_miou", expected=0.75, compare=">=",
-              quick_expected=0.45),
-        Claim("it beats labelling every pixel background", metric="miou_over_baseline",
-              expected=0.0, compare=">"),
+              full_only=True),
+        Claim("it beats labelling every pixel background (mIoU gain over that baseline, "
+              "measured in the same run)", metric="miou_over_baseline", expected=0.05,
+              compare=">="),
         Claim("image, true mask and predicted mask side by side (figure)"),
     ],
     quick={"train_scenes": 300, "test_scenes": 64, "epochs": 8},
