@@ -16,7 +16,7 @@ from rich.console import Console
 from introdl import io
 from introdl.config import SEED_MAX, apply_overrides
 from introdl.engine import distributed
-from introdl.errors import UsageError
+from introdl.errors import FolderInUse, UsageError
 from introdl.experiment import Claim, Experiment, load_all
 from introdl.run import Run
 from introdl.runtime import fresh_state, machine_description, resolve_device
@@ -315,6 +315,19 @@ def run_course(
     exps = load_all()
     if only:
         exps = {k: v for k, v in exps.items() if k in only}
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--out {out} cannot be created ({e.strerror}); choose another "
+                         "folder") from None
+    with io.lock_folder(out):  # a second course into the same folder is refused at once
+        results = _run_all(exps, out, quick=quick, device=device, seed=seed, console=console)
+        write_index(out / "index.html", results, quick=quick)
+    return results
+
+
+def _run_all(exps: dict[str, Experiment], out: Path, *, quick: bool, device: str, seed: int,
+             console: Console) -> list[RunResult]:
     results: list[RunResult] = []
     for i, exp in enumerate(exps.values(), 1):
         console.rule(f"[{i}/{len(exps)}] Lecture {exp.lecture} · {exp.name}")
@@ -322,7 +335,7 @@ def run_course(
         try:
             r = run_experiment(exp, out=d, quick=quick, device=device, seed=seed, force=True,
                                console=console)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, FolderInUse):
             raise
         except Exception:
             err = traceback.format_exc()
@@ -336,5 +349,5 @@ def run_course(
                    "error": "[red]error[/red]"}[r.status]
         console.print(f"{exp.name}: {verdict} in {r.seconds:.1f} s")
         results.append(r)
-    write_index(out / "index.html", results, quick=quick)
     return results
+

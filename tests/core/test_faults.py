@@ -363,3 +363,17 @@ def test_a_lone_config_json_from_a_killed_start_does_not_block_a_plain_rerun(toy
     (out / "config.json").write_text('{"experiment": "toy"}')  # killed while loading data
     r = run_experiment(toy, out=out, device="cpu", console=QUIET)
     assert r.passed and json.loads((out / "config.json").read_text())["config"]["value"] == 2.0
+
+
+def test_a_second_course_into_the_same_folder_is_refused(tmp_path, toy):
+    from introdl.runner import run_course
+
+    held = io.lock_folder(tmp_path)  # as another `introdl course --out tmp_path` would
+    try:
+        with pytest.raises(FolderInUse, match="in use by another introdl process"):
+            run_course(out=tmp_path, only=["toy"], console=Console(quiet=True))
+        assert not (tmp_path / "toy").exists()  # nothing written into the held folder
+    finally:
+        held.release()
+    results = run_course(out=tmp_path, only=["toy"], console=Console(quiet=True))
+    assert [r.status for r in results] == ["pass"]
