@@ -61,11 +61,13 @@ def test_embeddings_experiment_runs_end_to_end(tmp_path):
     out = tmp_path / "r"
     run_experiment(get("embeddings"), out=out, quick=True, device="cpu", progress=False,
                    console=Console(quiet=True),
-                   sets=["train_chars=4000", "val_chars=1500", "seq_len=40", "epochs=2",
-                         "hidden_size=16", "min_count=5", "random_draws=20"])
+                   sets=["train_chars=4000", "val_chars=1500", "test_chars=1500", "seq_len=40",
+                         "epochs=2", "hidden_size=16", "min_count=5", "random_draws=20"])
     m = json.loads((out / "metrics.json").read_text())
-    assert m["input_param_ratio"] < 1.0
+    assert m["input_param_ratio"] < 1.0 and m["copies_dropped"] > 0  # O'Neill prints copies
     assert m["onehot_val_loss"] < 4.3 and m["embedding_val_loss"] < 4.3  # below uniform ln(V)
+    assert m["onehot_test_loss"] < 4.3 and m["embedding_test_loss"] < 4.3
+    assert m["test_loss_gap"] == pytest.approx(m["embedding_test_loss"] - m["onehot_test_loss"])
     assert -1.0 <= m["silhouette_learned"] <= 1.0
     assert (out / "embedding_pca.png").stat().st_size > 1000
     neighbours = json.loads((out / "nearest_neighbours.json").read_text())

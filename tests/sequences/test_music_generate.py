@@ -103,9 +103,29 @@ def test_music_experiment_tiny_run_writes_checkpoint_that_generate_loads(tmp_pat
                        console=Console(quiet=True), progress=False)
     assert r.error is None, r.error
     m = r.metrics
-    assert m["n_train_tunes"] == 24 and m["n_val_tunes"] == 6
-    assert m["val_bpc"] < m["untrained_val_bpc"]  # it learned something
+    kept = 30 - m["copies_dropped"]
+    assert m["n_val_tunes"] == round(0.2 * kept) and m["n_test_tunes"] == round(0.1 * kept)
+    assert m["n_train_tunes"] + m["n_val_tunes"] + m["n_test_tunes"] == kept
+    assert m["test_bpc"] < m["untrained_test_bpc"]  # it learned something
+    assert m["bits_below_unigram"] == pytest.approx(m["unigram_test_bpc"] - m["test_bpc"])
     assert 0.0 <= m["valid_share"] <= 1.0 and m["longest_copy_max"] >= 1
     assert (r.dir / "bits_per_char.png").exists() and (r.dir / "samples" / "quality.json").exists()
     assert main(["generate", "music", "--checkpoint", str(r.dir), "--n", "1"]) == 0
     assert (r.dir / "generated" / "tune_01.abc").read_text().startswith("X:1\nT:")
+
+
+@pytest.mark.parametrize("sets, fragment", [
+    (["val_fraction=0.6", "test_fraction=0.5"], "below 1"),
+    (["test_fraction=0"], "test_fraction=0.0 is out of range"),
+    (["max_tunes=2"], "at least 3 tunes"),
+    (["threads=1"], "threads"),  # the runner sets torch's threads, not the experiment
+    (["max_minutes=0"], "max_minutes=0.0 is out of range"),
+    (["max_steps=0"], "max_steps=0 is out of range"),
+])
+def test_music_bad_split_settings_are_one_line_exit_2(tmp_path, capsys, sets, fragment):
+    argv = ["run", "music", "--quick", "--out", str(tmp_path / "r")]
+    for s in sets:
+        argv += ["--set", s]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err and fragment in err

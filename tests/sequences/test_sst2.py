@@ -14,12 +14,22 @@ POS = ["a gorgeous , witty film", "great fun", "moving and wise", "a triumph"]
 NEG = ["dull and lifeless", "a mess", "tedious , tired", "not worth it"]
 
 
+def _sentences():
+    """GLUE-like files: 24 training sentences (one repeated, one also in dev), 8 dev ones."""
+    pos = [POS[i] if i < 4 else f"{POS[i % 4]} ({i})" for i in range(12)]
+    pos[11] = pos[5]  # a training sentence twice
+    neg = [NEG[i] if i < 4 else f"{NEG[i % 4]} ({i})" for i in range(12)]
+    dev_pos = [POS[0].upper()] + [f"{POS[i]} [dev]" for i in range(1, 4)]  # POS[0]: train too
+    dev_neg = [f"{NEG[i]} [dev]" for i in range(4)]
+    return {"SST-2/train.tsv": (pos, neg), "SST-2/dev.tsv": (dev_pos, dev_neg)}
+
+
 def _zip(path):
     with zipfile.ZipFile(path, "w") as zf:
-        for member, rows in (("SST-2/train.tsv", 12), ("SST-2/dev.tsv", 4)):
+        for member, (pos, neg) in _sentences().items():
             lines = ["sentence\tlabel"]
-            for i in range(rows):
-                lines += [f"{POS[i % 4]}\t1", f"{NEG[i % 4]}\t0"]
+            for p, n in zip(pos, neg, strict=True):
+                lines += [f"{p}\t1", f"{n}\t0"]
             zf.writestr(member, "\n".join(lines) + "\n")
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -61,4 +71,18 @@ def test_sentiment_experiment_on_sst2(served, tmp_path):
                        sets=["dataset=sst2", "max_examples=None", "epochs=1", "hidden=4",
                              "min_count=1"],
                        console=Console(quiet=True), progress=False)
-    assert r.metrics["classes"] == 2 and r.metrics["majority_acc"] == pytest.approx(0.5, abs=0.2)
+    m = r.metrics
+    assert m["classes"] == 2 and m["majority_acc"] == pytest.approx(0.5, abs=0.2)
+    # GLUE dev is the test set; the repeated and the dev-equal training sentences are gone
+    assert m["n_test"] == 8 and m["copies_dropped"] == 2 and m["n_train"] + m["n_val"] == 22
+
+
+def test_sst2_training_side_never_holds_a_test_sentence(served):
+    from introdl.sequences.experiments.sentiment import _sst2, split_examples
+
+    data = _sst2()
+    tr, va, te = split_examples(data.labels, seed=0, test=data.test)
+    assert sorted(te) == data.test and len(tr) + len(va) == len(data.texts) - 8
+    test_keys = {data.texts[i].casefold() for i in te}
+    train_keys = [data.texts[i].casefold() for i in [*tr, *va]]
+    assert len(set(train_keys)) == len(train_keys) and not test_keys & set(train_keys)

@@ -1,8 +1,11 @@
 import datetime as dt
 
+import pytest
 import torch
 from rich.console import Console
 
+from introdl.cli import main
+from introdl.errors import UsageError
 from introdl.sequences.attention import AdditiveAttention
 from introdl.sequences.dates import CharVocab, make_pairs
 from introdl.sequences.seq2seq import Seq2Seq
@@ -14,6 +17,28 @@ def test_pairs_are_deterministic_and_targets_are_the_iso_date():
     for _, iso in a:
         d = dt.date.fromisoformat(iso)
         assert dt.date(1950, 1, 1) <= d <= dt.date(2049, 12, 31)
+
+
+def test_excluded_inputs_are_never_drawn():
+    train = make_pairs(3000, seed=0)
+    seen = {s for s, _ in train}
+    plain = make_pairs(1000, seed=10_000)
+    assert any(s in seen for s, _ in plain)  # without exclusion, test inputs repeat training's
+    test = make_pairs(1000, seed=10_000, exclude=seen)
+    assert len(test) == 1000 and not any(s in seen for s, _ in test)
+    # the same stream otherwise: only the colliding draws were replaced
+    assert [p for p in plain if p[0] not in seen] == test[: len(plain) - sum(
+        s in seen for s, _ in plain)]
+    with pytest.raises(UsageError, match="fewer training pairs"):
+        make_pairs(5, seed=0, exclude=_AllStrings())
+
+
+class _AllStrings:
+    def __contains__(self, item: object) -> bool:
+        return True
+
+    def __len__(self) -> int:
+        return 10**9
 
 
 def test_two_digit_years_follow_the_pivot_rule():
@@ -80,7 +105,15 @@ def test_translation_experiment_runs_end_to_end(tmp_path):
     from introdl.runner import run_experiment
 
     r = run_experiment(get("translation"), out=tmp_path / "t", quick=True, device="cpu",
-                       sets=["n_train=200", "n_test=50", "steps=5", "hidden=8"],
+                       sets=["n_train=3000", "n_test=300", "steps=5", "hidden=8"],
                        console=Console(quiet=True), progress=False)
     assert 0.0 <= r.metrics["acc_attention"] <= 1.0
+    assert r.metrics["test_inputs_in_train"] == 0
     assert {"accuracy_by_length.png", "attention.png"} <= set(r.figures)
+
+
+def test_translation_bad_sizes_are_one_line_exit_2(tmp_path, capsys):
+    assert main(["run", "translation", "--quick", "--set", "n_test=0",
+                 "--out", str(tmp_path / "t")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "n_test" in err and "Traceback" not in err

@@ -3,7 +3,10 @@
 Two :class:`~introdl.sequences.char_lm.CharLM` models, identical but for how a character
 enters the LSTM (a one-hot vector of size V, or a learned d-dimensional embedding), are
 trained on ABC text of O'Neill's *Music of Ireland* (music21's corpus, offline) and
-compared on validation cross-entropy and on the parameters spent on the input.
+compared on test cross-entropy and on the parameters spent on the input. The tunes are
+split train / validation / test after copies are dropped (O'Neill prints some tunes
+twice; :func:`~introdl.sequences.music.corpus.dedupe_tunes`); each model keeps the
+epoch with the lowest validation loss, and the test tunes are only measured.
 
 Then the lecture's description of an embedding — indices mapped to a dense, learned
 space where similar tokens lie close — is measured: the silhouette score (cosine) of the
@@ -24,12 +27,17 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
 from torch.utils.data import TensorDataset
 
-from introdl.engine import TrainConfig, fit
-from introdl.experiment import Claim, experiment
+from introdl.engine import TrainConfig, evaluate, fit
+from introdl.experiment import Claim, Fact, experiment
 from introdl.report.plots import figure
 from introdl.run import Run
 from introdl.sequences.char_lm import CharLM, SequenceCrossEntropy
-from introdl.sequences.music.corpus import join_tunes, load_corpus, split_by_tune
+from introdl.sequences.music.corpus import (
+    dedupe_tunes,
+    join_tunes,
+    load_corpus,
+    split_train_val_test,
+)
 from introdl.sequences.vocab import CharVocab
 
 # What a character does in ABC notation; the groups "similar tokens" is measured against.
@@ -53,7 +61,8 @@ def char_group(c: str) -> str:
 @dataclass
 class EmbeddingsConfig:
     train_chars: int = 300_000  # characters of training text (whole tunes, O'Neill's)
-    val_chars: int = 40_000  # characters of validation text (unseen tunes)
+    val_chars: int = 40_000  # characters of validation text (unseen tunes; picks the epoch)
+    test_chars: int = 40_000  # characters of test text (other unseen tunes; only measured)
     seq_len: int = 100  # characters per training window (BPTT length)
     embed_dim: int = 16  # d of the learned embedding (one-hot has d = V)
     hidden_size: int = 128  # LSTM H, the same for both models
@@ -82,34 +91,42 @@ def _silhouette(vectors: np.ndarray, labels: list[str]) -> float:
     name="embeddings", lecture=2,
     title="One-hot vs learned embedding for next-character prediction on folk-tune ABC text",
     claims=[
-        Claim("a learned embedding predicts as well as one-hot input (validation loss gap, "
-              "nats/char, within 0.03)", metric="val_loss_gap", expected=0.0, tol=0.03,
+        Claim("a learned embedding predicts as well as one-hot input (test loss gap, "
+              "nats/char, within 0.03)", metric="test_loss_gap", expected=0.0, tol=0.03,
               compare="<="),
-        Claim("... with fewer input parameters (embedding / one-hot)",
-              metric="input_param_ratio", expected=1.0, compare="<"),
         Claim("embeddings map indices to a dense, learned space where similar tokens lie "
               "close: silhouette by ABC role, learned vs random embeddings (z-score)",
               metric="silhouette_z", expected=3.0, compare=">="),
         Claim("the 2-D projection shows note letters, durations and bar lines apart"),
     ],
-    quick={"train_chars": 60_000, "val_chars": 10_000, "seq_len": 50, "epochs": 6,
-           "hidden_size": 64, "min_count": 20},
+    facts=[Fact("input weights, embedding / one-hot (smaller by construction)",
+                metric="input_param_ratio")],
+    # quick: a larger step so 6 short epochs learn the embedding (at lr 3e-3 the role
+    # grouping reached only z = 1.7 at seed 1, below the claim's 3)
+    quick={"train_chars": 60_000, "val_chars": 10_000, "test_chars": 10_000, "seq_len": 50,
+           "epochs": 6, "hidden_size": 64, "min_count": 20, "lr": 1e-2},
 )
 def embeddings(cfg: EmbeddingsConfig, run: Run) -> dict[str, float]:
     tunes, _ = load_corpus(("oneill",), validate=False)
-    train_tunes, val_tunes = split_by_tune(tunes, val_fraction=0.1, seed=0)
+    tunes, copies = dedupe_tunes(tunes)
+    train_tunes, val_tunes, test_tunes = split_train_val_test(tunes, 0.1, 0.1, seed=0)
     train_text = join_tunes(train_tunes)[: cfg.train_chars]
     val_text = join_tunes(val_tunes)[: cfg.val_chars]
-    vocab = CharVocab.build([train_text, val_text])
+    test_text = join_tunes(test_tunes)[: cfg.test_chars]
+    vocab = CharVocab.build([train_text, val_text, test_text])  # the character set only
     train_set = _windows(train_text, vocab, cfg.seq_len)
     val_set = _windows(val_text, vocab, cfg.seq_len)
-    run.print(f"{len(train_text):,} training / {len(val_text):,} validation characters, "
+    test_set = _windows(test_text, vocab, cfg.seq_len)
+    run.print(f"{len(train_text):,} training / {len(val_text):,} validation / "
+              f"{len(test_text):,} test characters ({copies} copied tunes dropped), "
               f"V = {len(vocab)}")
 
     loss_fn = SequenceCrossEntropy()
+    # patience = epochs: never stops early, but restores the best-validation epoch's weights
     tcfg = TrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
-                       clip_grad_norm=cfg.clip, seed=run.seed)
-    metrics: dict[str, float] = {"vocab_size": float(len(vocab))}
+                       clip_grad_norm=cfg.clip, seed=run.seed, patience=cfg.epochs)
+    metrics: dict[str, float] = {"vocab_size": float(len(vocab)),
+                                 "copies_dropped": float(copies)}
     histories, models, init_emb = {}, {}, None
     for encoding in ("onehot", "embedding"):
         torch.manual_seed(run.seed)
@@ -120,14 +137,18 @@ def embeddings(cfg: EmbeddingsConfig, run: Run) -> dict[str, float]:
                    log=lambda encoding=encoding, **r: run.log(model=encoding, **r),
                    progress=run.progress, desc=encoding)
         best = min(hist.val_loss)
+        test = evaluate(model, loss_fn, test_set, device=run.device)["loss"]
         metrics[f"{encoding}_val_loss"] = best
-        metrics[f"{encoding}_val_bits_per_char"] = best / math.log(2)
+        metrics[f"{encoding}_test_loss"] = test
+        metrics[f"{encoding}_test_bits_per_char"] = test / math.log(2)
         metrics[f"{encoding}_input_params"] = float(model.input_parameters())
         metrics[f"{encoding}_total_params"] = float(sum(p.numel() for p in model.parameters()))
-        run.print(f"{encoding:9s}: best val loss {best:.4f} nats/char "
-                  f"({best / math.log(2):.3f} bits), input params {model.input_parameters():,}")
+        run.print(f"{encoding:9s}: test loss {test:.4f} nats/char ({test / math.log(2):.3f} "
+                  f"bits) at the best validation epoch {hist.best_epoch} (val {best:.4f}), "
+                  f"input params {model.input_parameters():,}")
         histories[encoding], models[encoding] = hist, model
     metrics["val_loss_gap"] = metrics["embedding_val_loss"] - metrics["onehot_val_loss"]
+    metrics["test_loss_gap"] = metrics["embedding_test_loss"] - metrics["onehot_test_loss"]
     metrics["input_param_ratio"] = metrics["embedding_input_params"] / \
         metrics["onehot_input_params"]
 

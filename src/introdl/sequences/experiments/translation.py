@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from introdl.config import require
 from introdl.engine.progress import ProgressBar
 from introdl.experiment import Claim, experiment
 from introdl.report.plots import figure
@@ -28,13 +29,17 @@ TGT_LEN = 11  # "YYYY-MM-DD" + end token
 @dataclass
 class TranslationConfig:
     n_train: int = 20000  # generated training pairs
-    n_test: int = 2000  # held-out pairs (other seed)
+    n_test: int = 2000  # held-out pairs (other seed; no input string also in training)
     steps: int = 600  # optimiser steps per model (same budget; by ~2000 both saturate)
     batch_size: int = 128  # pairs per step
     lr: float = 3e-3  # Adam learning rate
     emb: int = 32  # character embedding size
     hidden: int = 64  # encoder GRU units per direction (decoder: twice this)
     max_len: int = 40  # input characters kept
+
+    def validate(self) -> None:
+        for key in ("n_train", "n_test", "max_len"):
+            require(self, key, getattr(self, key) >= 1, "must be at least 1")
 
 
 def train_seq2seq(model: Seq2Seq, X: torch.Tensor, Y: torch.Tensor, cfg: TranslationConfig,
@@ -98,14 +103,16 @@ def exact_match(model: Seq2Seq, X, targets: list[str], vocab: CharVocab, device)
 )
 def translation(cfg: TranslationConfig, run: Run) -> dict[str, float]:
     train = make_pairs(cfg.n_train, seed=run.seed)
-    test = make_pairs(cfg.n_test, seed=run.seed + 10_000)
+    # test inputs the model never saw: a draw that is also a training input is redrawn
+    test = make_pairs(cfg.n_test, seed=run.seed + 10_000, exclude={s for s, _ in train})
     src_vocab = CharVocab.build([s for s, _ in train + test])
     tgt_vocab = CharVocab.build([t for _, t in train])
     Xtr = src_vocab.encode([s for s, _ in train], cfg.max_len)
     Ytr = tgt_vocab.encode([t for _, t in train], TGT_LEN, eos=True)
     Xte = src_vocab.encode([s for s, _ in test], cfg.max_len)
     lengths = np.array([len(s) for s, _ in test])
-    metrics: dict[str, float] = {}
+    seen = {s for s, _ in train}
+    metrics: dict[str, float] = {"test_inputs_in_train": float(sum(s in seen for s, _ in test))}
     curves, models = {}, {}
     for tag, attention in (("plain", False), ("attention", True)):
         torch.manual_seed(run.seed)

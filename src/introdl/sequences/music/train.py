@@ -63,6 +63,20 @@ def bits_per_char(model: CharLSTM, ids: torch.Tensor, batch: int = 16, seq_len: 
     return total / count / LN2
 
 
+def unigram_bits_per_char(train_ids: torch.Tensor, ids: torch.Tensor, vocab_size: int,
+                          batch: int = 16) -> float:
+    """The trivial baseline: bits/char of a context-free character model on ``ids``.
+
+    p(c) = (count of c in ``train_ids`` + 1) / (N + V) (add-one, so an unseen character
+    costs finite bits), scored on exactly the positions :func:`bits_per_char` scores
+    with the same ``batch`` (every lane's characters after its first).
+    """
+    counts = torch.bincount(train_ids, minlength=vocab_size).double() + 1.0  # (V,)
+    log2p = torch.log2(counts / counts.sum())
+    targets = lanes(ids, batch)[:, 1:].flatten()  # what bits_per_char predicts
+    return float(-log2p[targets].mean())
+
+
 @dataclass
 class TBPTTConfig:
     batch_size: int = 32  # parallel lanes
@@ -70,9 +84,11 @@ class TBPTTConfig:
     lr: float = 3e-3  # Adam learning rate
     clip_grad_norm: float = 1.0  # gradient-norm clip (exploding gradients, lecture 2)
     max_minutes: float = 18.0  # wall-clock training budget
-    cosine: bool = True  # decay lr to 0 along the time budget: lr * (1 + cos(pi t / budget)) / 2
+    cosine: bool = True  # decay lr to 0 along the budget: lr * (1 + cos(pi * used)) / 2
     max_epochs: int = 100  # upper bound on passes over the training stream
     eval_every_s: float = 120.0  # seconds between validation checks
+    max_steps: int = 0  # budget in updates instead of time (0: none); the first budget spent ends
+    eval_every_steps: int = 0  # also check validation every N updates (0: only by time)
 
 
 @dataclass
@@ -89,10 +105,14 @@ class TBPTTResult:
 def train_tbptt(model: CharLSTM, train_ids: torch.Tensor, val_ids: torch.Tensor,
                 cfg: TBPTTConfig, device: torch.device | str = "cpu",
                 log: Callable[..., None] | None = None) -> TBPTTResult:
-    """Adam on TBPTT windows until the time or epoch budget ends; keeps the best-val weights.
+    """Adam on TBPTT windows until a budget ends; keeps the best-validation weights.
 
-    With ``cosine`` the learning rate decays with elapsed time, reaching 0 at the budget
-    (when ``max_epochs`` ends training first, the rate has not fully decayed).
+    Budgets: wall-clock ``max_minutes``, ``max_epochs`` and (optionally) ``max_steps``.
+    With ``cosine`` the learning rate decays with the share of the budget used — elapsed
+    time, or steps taken when ``max_steps`` is set, whichever is further — reaching 0 when
+    it ends (when ``max_epochs`` ends training first, the rate has not fully decayed). A
+    step budget with ``eval_every_steps`` makes the result independent of the machine's
+    speed, as long as the time budget is not reached first.
 
     The loop is the lecture's: forward, loss, backward, clip, step.
     """
@@ -122,14 +142,17 @@ def train_tbptt(model: CharLSTM, train_ids: torch.Tensor, val_ids: torch.Tensor,
         run_loss, run_n = 0.0, 0
         model.train()
 
-    out_of_time = False
+    spent = False
     for _epoch in range(cfg.max_epochs):
         model.train()
         state = None
         for x, y in windows(train_ids, cfg.batch_size, cfg.seq_len):
             x, y = x.to(device), y.to(device)
-            if cfg.cosine:  # the schedule follows the clock, since the budget is time
-                frac = min((time.perf_counter() - t0) / budget, 1.0)
+            if cfg.cosine:  # the schedule follows the budget: the clock, or the steps
+                frac = (time.perf_counter() - t0) / budget
+                if cfg.max_steps:
+                    frac = max(frac, steps / cfg.max_steps)
+                frac = min(frac, 1.0)
                 for group in opt.param_groups:
                     group["lr"] = cfg.lr * 0.5 * (1.0 + math.cos(math.pi * frac))
             logits, state = model(x, state)
@@ -147,13 +170,14 @@ def train_tbptt(model: CharLSTM, train_ids: torch.Tensor, val_ids: torch.Tensor,
             steps += 1
             chars += y.numel()
             elapsed = time.perf_counter() - t0
-            if elapsed >= budget:
-                out_of_time = True
+            if elapsed >= budget or (cfg.max_steps and steps >= cfg.max_steps):
+                spent = True
                 break
-            if elapsed >= next_eval:
+            if elapsed >= next_eval or (cfg.eval_every_steps
+                                        and steps % cfg.eval_every_steps == 0):
                 evaluate()
                 next_eval = elapsed + cfg.eval_every_s
-        if out_of_time:
+        if spent:
             break
     if run_n:
         evaluate()
