@@ -26,6 +26,12 @@ from rich.table import Table
 
 from introdl.errors import TrainingDiverged, UsageError
 
+# Idle OpenMP threads sleep instead of spinning. Set before torch is first imported (this
+# module never imports it): with spinning threads, two torch threads on a 2-core machine
+# that another job shares ran music's training at 0.3-10k chars/s instead of 25-36k, so a
+# budgeted quick run could fail on load alone. A user's own setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 # The same as introdl.runtime.DEVICES (a test checks), kept here so that parsing the
 # command line does not import torch.
 DEVICES = ("auto", "cpu", "cuda", "mps")

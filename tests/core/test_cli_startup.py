@@ -84,3 +84,19 @@ def test_run_imports_only_the_named_experiments_module(tmp_path):
 
 def test_devices_match_the_runtime():
     assert cli.DEVICES == runtime.DEVICES
+
+
+def test_the_cli_makes_idle_openmp_threads_sleep_unless_the_user_says_otherwise():
+    import os
+    import subprocess
+    import sys
+
+    code = "import os, introdl.cli; print(os.environ['OMP_WAIT_POLICY'])"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    assert out == "PASSIVE"
+    env["OMP_WAIT_POLICY"] = "ACTIVE"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    assert out == "ACTIVE"
