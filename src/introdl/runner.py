@@ -305,7 +305,7 @@ def run_course(
     console: Console | None = None,
 ) -> list[RunResult]:
     """Run every registered experiment (continuing past failures) and write ``index.html``."""
-    from introdl.report.index import write_index
+    from introdl.report.site import write_site
 
     console = console or Console(stderr=True)
     out = Path(out)
@@ -322,7 +322,7 @@ def run_course(
                          "folder") from None
     with io.lock_folder(out):  # a second course into the same folder is refused at once
         results = _run_all(exps, out, quick=quick, device=device, seed=seed, console=console)
-        write_index(out / "index.html", results, quick=quick)
+        write_site(out, quick=quick)
     return results
 
 

@@ -103,14 +103,6 @@ def test_a_single_run_folder_is_a_site_of_one_page(course, tmp_path):
     assert 'href="_site/style.css"' in text
 
 
-def test_write_index_shim_builds_the_site(course):
-    from introdl.report.index import write_index
-
-    path = write_index(course / "index.html", [], quick=True)
-    assert path == course / "index.html"
-    assert "quick configs" in path.read_text()
-
-
 def test_the_site_reads_files_only_no_torch(course):
     code = ("import sys; from introdl.report.site import write_site; "
             f"write_site({str(course)!r}); "
