@@ -166,7 +166,7 @@ RANGE_RULES: list[tuple[Callable[[str], bool], Callable[[float], str | None]]] =
     (lambda n: n == "seed", lambda v: None if 0 <= v <= SEED_MAX
      else f"must be from 0 to {SEED_MAX}"),
     (lambda n: "lr" in n.split("_") or n == "lrs", _at_least(0, strict=True)),  # lr, adam_lr
-    (lambda n: _ends(n, "_dropout", "_fraction"), _unit_interval),
+    (lambda n: _ends(n, "_dropout", "_fraction", "_smoothing"), _unit_interval),
     (lambda n: _ends(n, "_temperature", "_seconds", "_minutes", "_s"),
      _at_least(0, strict=True)),
     (lambda n: _ends(n, "_clip", "clip_grad_norm"), _at_least(0, strict=True)),

@@ -33,7 +33,13 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 from introdl.config import require, validate
 from introdl.engine import checkpoint as ckpt
 from introdl.engine import distributed as dist_utils
-from introdl.engine.optim import OPTIMIZERS, SCHEDULES, make_optimizer, make_scheduler
+from introdl.engine.optim import (
+    OPTIMIZERS,
+    PER_STEP_SCHEDULES,
+    SCHEDULES,
+    make_optimizer,
+    make_scheduler,
+)
 from introdl.engine.progress import ProgressBar
 from introdl.errors import CheckpointUnreadable, TrainingDiverged, UsageError
 
@@ -48,13 +54,15 @@ class TrainConfig:
     lr: float = 1e-3  # learning rate
     momentum: float = 0.9  # used by optimizer="momentum"
     weight_decay: float = 0.0  # L2 penalty
-    schedule: str | None = None  # None | cosine | step | exponential (stepped per epoch)
+    schedule: str | None = None  # None | cosine | step | exponential | onecycle (per step)
     clip_grad_norm: float | None = None  # max global gradient norm; None = no clipping
     patience: int | None = None  # early stopping: epochs without val-loss improvement
     checkpoint_every: int = 0  # also checkpoint every N optimizer steps (0 = per epoch only)
     eval_batch_size: int = 512  # batch size for validation
     seed: int = 0  # seeds the per-epoch shuffle
     num_workers: int = 0  # DataLoader workers for non-tensor datasets
+    precision: str = "fp32"  # fp32 | bf16 (autocast forward and loss) | auto (bf16 where native)
+    channels_last: bool = False  # NHWC memory layout for the model and 4-D inputs
 
     def validate(self) -> None:
         """Names and counts the naming conventions of :func:`introdl.config.validate` miss."""
@@ -66,6 +74,32 @@ class TrainConfig:
                              f"{', '.join(SCHEDULES)}")
         require(self, "checkpoint_every", self.checkpoint_every >= 0, "must be 0 or more")
         require(self, "num_workers", self.num_workers >= 0, "must be 0 or more")
+        if self.precision not in PRECISIONS:
+            raise UsageError(f"unknown precision {self.precision!r}; use one of "
+                             f"{', '.join(PRECISIONS)}")
+
+
+PRECISIONS = ("fp32", "bf16", "auto")
+
+
+def bf16_is_native(device: torch.device) -> bool:
+    """True where bfloat16 matmuls and convolutions run in hardware (AVX512-BF16/AMX, or a
+    CUDA GPU that supports bf16); elsewhere bf16 autocast is emulated and slower than fp32."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        try:
+            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError):
+            return False
+    return False
+
+
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for ``precision`` on ``device`` (None = plain fp32)."""
+    if precision == "bf16" or (precision == "auto" and bf16_is_native(device)):
+        return torch.bfloat16
+    return None
 
 
 @dataclass
@@ -228,9 +262,16 @@ def fit(
     if cfg.batch_size < world:
         raise UsageError(f"batch_size {cfg.batch_size} is smaller than the {world} processes")
     model.to(device)
+    if cfg.channels_last:
+        model.to(memory_format=torch.channels_last)
+    amp = autocast_dtype(cfg.precision, device)
     opt = optimizer or make_optimizer(model.parameters(), cfg.optimizer, cfg.lr, cfg.momentum,
                                       cfg.weight_decay)
-    sched = make_scheduler(opt, cfg.schedule, cfg.epochs)
+    n = len(train_set)  # type: ignore[arg-type]
+    steps_per_epoch = len(_epoch_batches(n, cfg.batch_size, 0, cfg.seed, world))
+    sched = make_scheduler(opt, cfg.schedule, cfg.epochs, steps_per_epoch)
+    step_sched = sched if cfg.schedule in PER_STEP_SCHEDULES else None
+    epoch_sched = None if step_sched else sched
     hist = History()
     best_state: dict[str, torch.Tensor] | None = None
     bad_epochs = 0
@@ -278,8 +319,6 @@ def fit(
                                        f"({what}); {ckpt.START_OVER}") from None
     net = dist_utils.wrap(model, device) if world > 1 else model
 
-    n = len(train_set)  # type: ignore[arg-type]
-    steps_per_epoch = len(_epoch_batches(n, cfg.batch_size, 0, cfg.seed, world))
     bar = ProgressBar(total=cfg.epochs * steps_per_epoch, desc=desc,
                       enabled=progress and rank == 0)
     bar.advance(start_epoch * steps_per_epoch + start_batch)
@@ -299,14 +338,17 @@ def fit(
             for b, batch in enumerate(_load(train_set, shards, cfg.num_workers, loader_seed),
                                       start=first):
                 x, y = _to(batch, device)
+                if cfg.channels_last and x.dim() == 4:
+                    x = x.contiguous(memory_format=torch.channels_last)
                 # Under DDP each process's mean loss is weighted by its share of the
                 # batch, so DDP's gradient average equals the gradient of the global
                 # batch mean even when shards differ in size by one.
                 share = len(y) * world / len(batches[b])
                 # --- the lecture's loop -------------------------------------------------
                 opt.zero_grad(set_to_none=True)
-                output = net(x)  # forward
-                loss = loss_fn(output, y)  # loss
+                with torch.autocast(device.type, amp or torch.float32, enabled=amp is not None):
+                    output = net(x)  # forward
+                    loss = loss_fn(output, y)  # loss
                 value = loss.item()  # one host sync per step, for the NaN check and the log
                 bad = not math.isfinite(value)
                 if dist_utils.any_across(bad, device=device):
@@ -319,6 +361,8 @@ def fit(
                     nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad_norm)
                 opt.step()  # update
                 # ------------------------------------------------------------------------
+                if step_sched:
+                    step_sched.step()
                 running += value * len(y)
                 seen += len(batches[b])
                 hist.steps += 1
@@ -352,8 +396,8 @@ def fit(
                     bad_epochs += 1
                     if cfg.patience is not None and bad_epochs >= cfg.patience:
                         hist.stopped_early = True
-            if sched:
-                sched.step()
+            if epoch_sched:
+                epoch_sched.step()
             bar.update(hist.steps, loss=hist.train_loss[-1], samples=hist.samples,
                        val=hist.val_loss[-1] if hist.val_loss else None)
             running, seen = 0.0, 0

@@ -9,7 +9,8 @@ import torch
 from introdl.errors import UsageError
 
 OPTIMIZERS = ("sgd", "momentum", "adam", "adagrad", "rmsprop", "adadelta")
-SCHEDULES = ("none", "cosine", "step", "exponential")
+SCHEDULES = ("none", "cosine", "step", "exponential", "onecycle")
+PER_STEP_SCHEDULES = ("onecycle",)  # stepped after every optimiser step, not every epoch
 
 
 def make_optimizer(
@@ -37,11 +38,22 @@ def make_optimizer(
 
 
 def make_scheduler(
-    opt: torch.optim.Optimizer, name: str | None, epochs: int
+    opt: torch.optim.Optimizer, name: str | None, epochs: int, steps_per_epoch: int = 1
 ) -> torch.optim.lr_scheduler.LRScheduler | None:
-    """A per-epoch schedule: cosine to zero, step (x0.1 at 1/2 and 3/4), or exponential 0.9."""
+    """A learning-rate schedule by name.
+
+    Per epoch: cosine to zero, step (x0.1 at 1/2 and 3/4), or exponential 0.9. Per step:
+    ``onecycle`` (Smith & Topin's one-cycle policy, torch's ``OneCycleLR``): warm up from
+    lr/25 to the optimiser's lr over the first 30% of the ``epochs * steps_per_epoch``
+    steps, then anneal (cosine) to lr/10^4; with Adam, beta1 cycles 0.95 -> 0.85 -> 0.95.
+    """
     if name in (None, "", "none"):
         return None
+    if name == "onecycle":
+        max_lr = [g["lr"] for g in opt.param_groups]
+        return torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=max_lr, total_steps=max(1, epochs * steps_per_epoch),
+            cycle_momentum=any(k in opt.defaults for k in ("momentum", "betas")))
     if name == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, epochs))
     if name == "step":
