@@ -94,6 +94,11 @@ def _epochs_logged(out: Path) -> list[int]:
         (["run", "minibatch", "--set", "dataset=cifar"], "must be one of fashion-mnist, digits"),
         (["run", "mlp", "--seed", "-1"], "--seed -1 is out of range"),
         (["run", "mlp", "--seed", str(2**32)], "from 0 to 4294967295"),
+        (["run", "cnn-classifier", "--set", "schedule=linear"],
+         "schedule=linear is out of range: use one of none, cosine, step, exponential, onecycle"),
+        (["run", "cnn-classifier", "--set", "label_smoothing=1"], "must be at least 0 and below 1"),
+        (["run", "cnn-classifier", "--set", "precision=fp16"], "must be one of fp32, bf16, auto"),
+        (["run", "cnn-classifier", "--set", "augment_shift=-1"], "augment_shift=-1 is out of"),
     ],
 )
 def test_range_errors_are_one_line_before_the_run_folder_or_data(tmp_path, capsys, monkeypatch,
