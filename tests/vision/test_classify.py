@@ -65,6 +65,7 @@ def test_quick_run_compares_cnn_and_mlp_and_writes_its_figures(tmp_path, monkeyp
                        console=Console(quiet=True), progress=False)
     m = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert 0.0 <= m["test_acc"] <= 1.0 and 0.0 <= m["mlp_test_acc"] <= 1.0
+    assert 0.0 <= m["test_acc_flip_tta"] <= 1.0 and m["cnn_samples_per_second"] > 0
     assert abs(m["mlp_params"] - m["cnn_params"]) / m["cnn_params"] < 0.01  # matched sizes
     assert m["mnist_available"] == 0.0 and "mnist_test_acc" not in m  # skipped, not failed
     assert r.metrics["cnn_minus_mlp_acc"] == m["test_acc"] - m["mlp_test_acc"]

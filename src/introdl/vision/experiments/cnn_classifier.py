@@ -205,7 +205,13 @@ def cnn_classifier(cfg: CNNClassifierConfig, run: Run) -> dict[str, float]:
     xte, yte = data["x_test"].to(run.device), data["y_test"].to(run.device)
     cnn.eval()
     with torch.no_grad():
-        pred = torch.cat([cnn(xb).argmax(1) for xb in xte.split(1000)])
+        probs = torch.cat([cnn(xb).softmax(1) for xb in xte.split(1000)])
+        pred = probs.argmax(1)
+        if cfg.dataset == "fashion-mnist":  # mirrored clothes keep their class
+            mirrored = torch.cat([cnn(xb.flip(-1)).softmax(1) for xb in xte.split(1000)])
+            tta = float(((probs + mirrored).argmax(1) == yte).float().mean())
+            metrics["test_acc_flip_tta"] = tta
+            run.print(f"CNN test accuracy averaging each image with its mirror image: {tta:.4f}")
     names = CLASS_NAMES[cfg.dataset]
     run.save_figure(_filters(model), "filters.png")
     run.save_figure(_feature_maps(cnn, xte[:1], names[int(yte[0])]), "feature_maps.png")
