@@ -121,6 +121,8 @@ def test_music_experiment_tiny_run_writes_checkpoint_that_generate_loads(tmp_pat
     (["threads=1"], "threads"),  # the runner sets torch's threads, not the experiment
     (["max_minutes=0"], "max_minutes=0.0 is out of range"),
     (["max_steps=0"], "max_steps=0 is out of range"),
+    (["key_copies=-1"], "key_copies=-1 is out of range"),
+    (["max_cpu_minutes=-1"], "max_cpu_minutes=-1"),
 ])
 def test_music_bad_split_settings_are_one_line_exit_2(tmp_path, capsys, sets, fragment):
     argv = ["run", "music", "--quick", "--out", str(tmp_path / "r")]

@@ -53,6 +53,11 @@ class Vocab:
         """(len(text),) int64 indices; unknown characters raise KeyError."""
         return torch.tensor([self.stoi[c] for c in text], dtype=torch.long)
 
+    def encode_known(self, text: str) -> tuple[torch.Tensor, int]:
+        """Indices of the characters the model knows, and how many others were dropped."""
+        ids = [self.stoi[c] for c in text if c in self.stoi]
+        return torch.tensor(ids, dtype=torch.long), len(text) - len(ids)
+
     def decode(self, ids: torch.Tensor | list[int]) -> str:
         ids = ids.tolist() if isinstance(ids, torch.Tensor) else ids
         return "".join(self.chars[i] for i in ids)
@@ -65,6 +70,7 @@ class CharLSTMConfig:
     hidden: int = 384  # LSTM units
     layers: int = 1  # stacked LSTM layers
     dropout: float = 0.0  # dropout on embeddings, between stacked layers and before the head
+    weight_drop: float = 0.0  # DropConnect on the recurrent weights W_hh while training
 
 
 class CharLSTM(nn.Module):
@@ -93,7 +99,15 @@ class CharLSTM(nn.Module):
 
     def forward(self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None
                 ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-        h, state = self.lstm(self.drop(self.embed(x)), state)  # (B, T, emb) -> (B, T, hidden)
+        e = self.drop(self.embed(x))  # (B, T, emb)
+        if self.training and self.cfg.weight_drop > 0:
+            # DropConnect (Merity et al.'s weight-dropped LSTM): one mask on each W_hh per
+            # window, shared by all its time steps, so the recurrence itself is regularised
+            weights = {n: (nn.functional.dropout(w, self.cfg.weight_drop) if "weight_hh" in n
+                           else w) for n, w in self.lstm.named_parameters()}
+            h, state = torch.func.functional_call(self.lstm, weights, (e, state))
+        else:
+            h, state = self.lstm(e, state)  # (B, T, hidden)
         return self.head(self.drop(h)), state  # (B, T, V)
 
 
