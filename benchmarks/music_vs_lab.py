@@ -64,12 +64,14 @@ class Recipe:
     batch: int
     lr: float
     key_copies: int  # transposed copies of each training tune
+    precision: str = "fp32"  # fp32 | bf16 | auto (bf16 autocast where the CPU has it)
 
 
 def recipes() -> dict[str, Recipe]:
     d = MusicConfig()
     return {"music (default)": Recipe(d.emb, d.hidden, d.layers, d.dropout, d.weight_drop,
-                                      d.seq_len, d.batch_size, d.lr, d.key_copies),
+                                      d.seq_len, d.batch_size, d.lr, d.key_copies,
+                                      d.precision),
             "lab reference": Recipe(256, 1024, 1, 0.0, 0.0, 100, 8, 5e-3, 0)}
 
 
@@ -98,11 +100,13 @@ def bench(name: str, r: Recipe, vocab: Vocab, train, val_ids, test_ids, irish,
     # the budget is CPU time; one evaluation, at the end, on a slice of validation
     res = train_tbptt(model, vocab.encode(text), val_ids[:4096],
                       TBPTTConfig(r.batch, r.seq_len, r.lr, max_minutes=1e9,
-                                  max_cpu_minutes=cpu_minutes, eval_every_s=1e9))
+                                  max_cpu_minutes=cpu_minutes, eval_every_s=1e9,
+                                  precision=r.precision))
     row: dict[str, float | str] = {
         "model": name, "params": sum(p.numel() for p in model.parameters()),
         "cpu_minutes": res.cpu_seconds / 60, "wall_minutes": res.seconds / 60,
         "chars": res.chars, "epochs": res.chars / len(text),
+        "val_bpc": bits_per_char(model, val_ids),  # what a choice may look at
         "test_bpc": bits_per_char(model, test_ids)}  # the whole test stream, read once
     for kind in ("file", "tunes"):
         if irish is None:

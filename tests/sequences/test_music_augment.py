@@ -97,3 +97,19 @@ def test_encode_known_drops_characters_outside_the_vocabulary():
     vocab = Vocab("abc|")
     ids, dropped = vocab.encode_known("ab!c|Z!")
     assert vocab.decode(ids) == "abc|" and dropped == 3
+
+
+def test_bf16_autocast_trains_close_to_fp32():
+    text = TUNE * 20
+    vocab = Vocab(text)
+    bpc = {}
+    for precision in ("fp32", "bf16"):
+        torch.manual_seed(0)
+        model = CharLSTM(CharLSTMConfig(len(vocab), emb=8, hidden=16))
+        res = train_tbptt(model, vocab.encode(text), vocab.encode(TUNE * 2),
+                          TBPTTConfig(batch_size=4, seq_len=16, max_minutes=1e9, max_steps=30,
+                                      eval_every_s=1e9, precision=precision))
+        assert all(p.dtype == torch.float32 for p in model.parameters())  # weights stay fp32
+        bpc[precision] = res.best_val_bpc
+    assert bpc["bf16"] == pytest.approx(bpc["fp32"], rel=0.05)
+    assert bpc["bf16"] != bpc["fp32"]  # it did compute in bf16

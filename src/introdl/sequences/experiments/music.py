@@ -17,6 +17,7 @@ RUN_DIR`` can sample more.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from introdl.config import require
 from introdl.experiment import Claim, experiment
@@ -61,6 +62,7 @@ class MusicConfig:
     batch_size: int = 16  # TBPTT lanes (more updates per character than 32, same speed)
     seq_len: int = 128  # TBPTT window (characters of gradient history)
     lr: float = 3e-3  # Adam learning rate (peak)
+    precision: Literal["fp32", "bf16", "auto"] = "fp32"  # auto: bf16 autocast where native
     cosine: bool = True  # decay the learning rate to 0 along the time budget
     max_cpu_minutes: float = 12.0  # training budget: CPU time, all threads (0: none)
     max_minutes: float = 17.0  # training wall-clock cap (loading and sampling extra)
@@ -130,7 +132,7 @@ def music(cfg: MusicConfig, run: Run) -> dict[str, float]:
                        max_cpu_minutes=cfg.max_cpu_minutes,
                        max_epochs=cfg.max_epochs, eval_every_s=cfg.eval_every_s,
                        cosine=cfg.cosine, max_steps=cfg.max_steps or 0,
-                       eval_every_steps=cfg.eval_every_steps or 0)
+                       eval_every_steps=cfg.eval_every_steps or 0, precision=cfg.precision)
     train_ids, val_ids, test_ids = (vocab.encode(t) for t in (fit_text, val_text, test_text))
     untrained_bpc = bits_per_char(model, test_ids, device=run.device)
     # validation chooses the checkpoint; the test tunes are read once, after training

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from introdl.engine.loop import autocast_dtype
 from introdl.errors import TrainingDiverged
 from introdl.sequences.music.model import CharLSTM
 
@@ -85,6 +86,7 @@ class TBPTTConfig:
     clip_grad_norm: float = 1.0  # gradient-norm clip (exploding gradients, lecture 2)
     max_minutes: float = 18.0  # wall-clock training budget
     max_cpu_minutes: float = 0.0  # CPU-time budget of this process (0: none); see train_tbptt
+    precision: str = "fp32"  # fp32 | bf16 | auto: forward and loss under bf16 autocast
     cosine: bool = True  # decay lr to 0 along the budget: lr * (1 + cos(pi * used)) / 2
     max_epochs: int = 100  # upper bound on passes over the training stream
     eval_every_s: float = 120.0  # seconds between validation checks
@@ -124,6 +126,8 @@ def train_tbptt(model: CharLSTM, train_ids: torch.Tensor, val_ids: torch.Tensor,
     loss_fn = nn.CrossEntropyLoss()
     budget = cfg.max_minutes * 60.0
     cpu_budget = cfg.max_cpu_minutes * 60.0
+    device = torch.device(device)
+    amp = autocast_dtype(cfg.precision, device)  # None: plain fp32
     t0, c0 = time.perf_counter(), time.process_time()
 
     def used() -> float:
@@ -166,9 +170,10 @@ def train_tbptt(model: CharLSTM, train_ids: torch.Tensor, val_ids: torch.Tensor,
                 frac = min(used(), 1.0)
                 for group in opt.param_groups:
                     group["lr"] = cfg.lr * 0.5 * (1.0 + math.cos(math.pi * frac))
-            logits, state = model(x, state)
+            with torch.autocast(device.type, amp or torch.float32, enabled=amp is not None):
+                logits, state = model(x, state)
+                loss = loss_fn(logits.flatten(0, 1).float(), y.flatten())  # (B*T, V), (B*T,)
             state = _detach(state)  # truncate: no gradient beyond this window
-            loss = loss_fn(logits.flatten(0, 1), y.flatten())  # (B*T, V) vs (B*T,)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad_norm)
