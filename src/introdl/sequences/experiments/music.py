@@ -62,7 +62,7 @@ class MusicConfig:
     batch_size: int = 16  # TBPTT lanes (more updates per character than 32, same speed)
     seq_len: int = 128  # TBPTT window (characters of gradient history)
     lr: float = 3e-3  # Adam learning rate (peak)
-    precision: Literal["fp32", "bf16", "auto"] = "fp32"  # auto: bf16 autocast where native
+    precision: Literal["fp32", "bf16", "auto"] = "auto"  # bf16 autocast where native (1.6x chars/s)
     cosine: bool = True  # decay the learning rate to 0 along the time budget
     max_cpu_minutes: float = 12.0  # training budget: CPU time, all threads (0: none)
     max_minutes: float = 17.0  # training wall-clock cap (loading and sampling extra)
