@@ -19,7 +19,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the CLI
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from introdl.engine.loop import bf16_is_native  # noqa: E402
+from introdl.engine.precision import bf16_is_native  # noqa: E402
 from introdl.runtime import machine_description  # noqa: E402
 from introdl.vision.classify import LectureCNN  # noqa: E402
 

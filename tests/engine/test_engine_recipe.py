@@ -12,7 +12,7 @@ from torch.utils.data import TensorDataset
 
 from introdl.engine import TrainConfig, fit
 from introdl.engine.checkpoint import load
-from introdl.engine.loop import autocast_dtype
+from introdl.engine.precision import autocast_dtype
 from introdl.errors import UsageError
 
 

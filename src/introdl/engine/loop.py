@@ -40,6 +40,7 @@ from introdl.engine.optim import (
     make_optimizer,
     make_scheduler,
 )
+from introdl.engine.precision import PRECISIONS, autocast, autocast_dtype
 from introdl.engine.progress import ProgressBar
 from introdl.errors import CheckpointUnreadable, TrainingDiverged, UsageError
 
@@ -78,28 +79,6 @@ class TrainConfig:
             raise UsageError(f"unknown precision {self.precision!r}; use one of "
                              f"{', '.join(PRECISIONS)}")
 
-
-PRECISIONS = ("fp32", "bf16", "auto")
-
-
-def bf16_is_native(device: torch.device) -> bool:
-    """True where bfloat16 matmuls and convolutions run in hardware (AVX512-BF16/AMX, or a
-    CUDA GPU that supports bf16); elsewhere bf16 autocast is emulated and slower than fp32."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    if device.type == "cpu":
-        try:
-            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-        except (AttributeError, RuntimeError):
-            return False
-    return False
-
-
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for ``precision`` on ``device`` (None = plain fp32)."""
-    if precision == "bf16" or (precision == "auto" and bf16_is_native(device)):
-        return torch.bfloat16
-    return None
 
 
 @dataclass
@@ -346,7 +325,7 @@ def fit(
                 share = len(y) * world / len(batches[b])
                 # --- the lecture's loop -------------------------------------------------
                 opt.zero_grad(set_to_none=True)
-                with torch.autocast(device.type, amp or torch.float32, enabled=amp is not None):
+                with autocast(amp, device):
                     output = net(x)  # forward
                     loss = loss_fn(output, y)  # loss
                 value = loss.item()  # one host sync per step, for the NaN check and the log

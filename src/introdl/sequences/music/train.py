@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from introdl.engine.loop import autocast_dtype
+from introdl.engine.precision import autocast, autocast_dtype
 from introdl.errors import TrainingDiverged
 from introdl.sequences.music.model import CharLSTM
 
@@ -170,7 +170,7 @@ def train_tbptt(model: CharLSTM, train_ids: torch.Tensor, val_ids: torch.Tensor,
                 frac = min(used(), 1.0)
                 for group in opt.param_groups:
                     group["lr"] = cfg.lr * 0.5 * (1.0 + math.cos(math.pi * frac))
-            with torch.autocast(device.type, amp or torch.float32, enabled=amp is not None):
+            with autocast(amp, device):
                 logits, state = model(x, state)
                 loss = loss_fn(logits.flatten(0, 1).float(), y.flatten())  # (B*T, V), (B*T,)
             state = _detach(state)  # truncate: no gradient beyond this window
