@@ -13,9 +13,11 @@ SETUP = ROOT / "scripts" / "setup"
 
 
 def _array(name: str) -> set[str]:
-    m = re.search(rf"^{name}=\(([^)]*)\)", SETUP.read_text(), re.M)
-    assert m, f"scripts/setup has no {name}=(...)"
-    return set(m.group(1).split())
+    """Every word of ``NAME=(...)`` and later ``NAME+=(...)`` lines (comments dropped)."""
+    text = "\n".join(ln.split("#")[0] for ln in SETUP.read_text().splitlines())
+    parts = re.findall(rf"^{name}\+?=\(([^)]*)\)", text, re.M)
+    assert parts, f"scripts/setup has no {name}=(...)"
+    return {w for part in parts for w in part.split()}
 
 
 def test_readme_first_command_uses_the_setup_script_then_runs_the_quick_course():
@@ -39,6 +41,12 @@ def test_every_system_dataset_package_is_installed_by_the_setup_script():
               if spec.source == "system" and spec.install_hint}
     assert needed, "expected at least Fashion-MNIST from a Debian package"
     assert needed <= packages, f"scripts/setup misses {sorted(needed - packages)}"
+
+
+def test_the_syndigits_typefaces_are_installed_by_the_setup_script():
+    fonts = {"fonts-urw-base35", "fonts-texgyre", "fonts-liberation", "fonts-dejavu",
+             "fonts-freefont-ttf", "fonts-noto-core"}
+    assert fonts <= _array("PACKAGES"), sorted(fonts - _array("PACKAGES"))
 
 
 def test_browser_test_packages_are_installed_for_dev():

@@ -15,7 +15,9 @@ from introdl.errors import UsageError
 def source_text(spec: DatasetSpec) -> str:
     """How the dataset arrives, and with which checksum its downloads are verified."""
     if spec.source == "package":
-        return "scikit-learn"
+        return spec.provider
+    if spec.source == "generated":
+        return f"generated: {spec.provider}"
     sums = {(r.sha256 and "SHA-256") or (r.md5 and "MD5") or "no checksum"
             for r in spec.files.values()}
     download = f"download ({', '.join(sorted(sums))})"
@@ -26,6 +28,8 @@ def where(spec: DatasetSpec) -> tuple[bool, str]:
     """(available here, where) without hashing: the system copy, else mirror/cache copies."""
     if spec.source == "package":
         return True, "inside the installed package"
+    if spec.source == "generated":
+        return True, "made on use"
     if system := spec.system_files():
         return True, str(system[0].parent)
     found = []
@@ -66,8 +70,8 @@ def fetch(name: str, console: Console) -> int:
     """
     _with_topic_datasets()
     spec = get_spec(name)
-    if spec.source == "package":
-        console.print(f"{name}: ships with scikit-learn; nothing to fetch")
+    if spec.source in ("package", "generated"):
+        console.print(f"{name}: {source_text(spec)}; nothing to fetch")
     elif spec.system_files():
         console.print(f"{name}: installed at {spec.system_dir}; nothing to fetch")
     else:
@@ -91,8 +95,8 @@ def verify(name: str | None, console: Console) -> int:
         table.add_column(col, overflow="fold")
     mismatches = checked = 0
     for spec in specs:
-        if spec.source == "package" and not spec.files:
-            table.add_row(spec.name, "—", "inside the installed package", "nothing to verify")
+        if spec.source in ("package", "generated") and not spec.files:
+            table.add_row(spec.name, "—", where(spec)[1], "nothing to verify")
             continue
         for remote in spec.files.values():
             places = [("system", spec.system_dir / remote.filename)] if spec.system_dir else []

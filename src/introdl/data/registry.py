@@ -35,11 +35,13 @@ class DatasetSpec:
     Args:
         name: what users type (``introdl data fetch NAME``); also the mirror/cache folder.
         description: one line for ``introdl data list``.
-        source: "package" | "system" | "download" (``system_dir`` falls back to download).
+        source: "package" | "system" | "download" (``system_dir`` falls back to download)
+            | "generated" (made on use from a stated model, see the loader's docstring).
         load: split -> (X, y); None for datasets that are files, not arrays (use ensure_file).
         files: the downloadable files by role ("train-images", "test", ...), with checksums.
         system_dir: where the OS package puts the files, when there is one.
         install_hint: how to get it from the OS package manager.
+        provider: for "package" and "generated": what ships or makes it (shown by ``data list``).
     """
 
     name: str
@@ -49,6 +51,7 @@ class DatasetSpec:
     files: Mapping[str, RemoteFile] = field(default_factory=dict)
     system_dir: Path | None = None
     install_hint: str = ""
+    provider: str = "scikit-learn"
 
     def system_files(self) -> list[Path]:
         """The system copies of ``files`` if every one is installed, else []."""

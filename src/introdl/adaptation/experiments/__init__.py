@@ -1,0 +1,1 @@
+"""Lecture 10 experiments, one module each."""

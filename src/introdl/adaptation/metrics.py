@@ -1,0 +1,67 @@
+"""How far apart two domains are, and how much of the gap a method closes.
+
+- Proxy A-distance (Ben-David et al., 2007; used by DANN): train a linear classifier
+  to tell source features from target features; with its held-out error ``eps``,
+  ``PAD = 2 (1 - 2 eps)``: 2 when the domains are perfectly separable, 0 at chance.
+- k-NN class accuracy of features: how class-separated a domain's features are
+  (cross-validated, so it needs that domain's labels -- an *analysis* number, never
+  used to train or select).
+- Class silhouette (cosine): how tight and apart a domain's class clusters are, in -1..1.
+- Gap closed: ``(acc - source_only) / (ceiling - source_only)``, where the ceiling is
+  the same network trained on labelled target data.
+- H-score (open-set, DANCE): harmonic mean of known-class accuracy and unknown recall.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def proxy_a_distance(source: torch.Tensor, target: torch.Tensor, seed: int = 0,
+                     max_per_domain: int = 1000) -> float:
+    """``2 (1 - 2 eps)`` for a logistic-regression domain classifier on half the features."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(seed)
+    fs, ft = (f.numpy()[rng.permutation(len(f))[:max_per_domain]] for f in (source, target))
+    n = min(len(fs), len(ft))  # balanced, so chance is exactly 1/2
+    X = np.concatenate([fs[:n], ft[:n]])
+    d = np.r_[np.zeros(n), np.ones(n)]
+    Xtr, Xte, dtr, dte = train_test_split(X, d, test_size=0.5, random_state=seed, stratify=d)
+    scaler = StandardScaler().fit(Xtr)
+    clf = LogisticRegression(max_iter=500, C=1.0).fit(scaler.transform(Xtr), dtr)
+    eps = 1.0 - clf.score(scaler.transform(Xte), dte)
+    return float(2.0 * (1.0 - 2.0 * eps))
+
+
+def knn_class_accuracy(features: torch.Tensor, labels: torch.Tensor, k: int = 5,
+                       folds: int = 5, seed: int = 0) -> float:
+    """Cross-validated k-NN accuracy of ``labels`` from ``features`` (cosine distance)."""
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.neighbors import KNeighborsClassifier
+
+    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    knn = KNeighborsClassifier(k, metric="cosine")
+    return float(cross_val_score(knn, features.numpy(), labels.numpy(), cv=cv).mean())
+
+
+def class_silhouette(features: torch.Tensor, labels: torch.Tensor) -> float:
+    """Mean silhouette of the classes under cosine distance (scikit-learn's)."""
+    from sklearn.metrics import silhouette_score
+
+    return float(silhouette_score(features.numpy(), labels.numpy(), metric="cosine"))
+
+
+def gap_closed(acc: float, source_only: float, ceiling: float) -> float:
+    """Share of the source-only -> target-supervised gap that ``acc`` closes (nan if no gap)."""
+    gap = ceiling - source_only
+    return float("nan") if gap <= 1e-9 else (acc - source_only) / gap
+
+
+def h_score(known_acc: float, unknown_recall: float) -> float:
+    """Harmonic mean of known-class accuracy and unknown recall (0 when either is 0)."""
+    s = known_acc + unknown_recall
+    return 0.0 if s == 0 else 2.0 * known_acc * unknown_recall / s
