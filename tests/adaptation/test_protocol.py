@@ -82,8 +82,8 @@ def test_source_only_training_learns_a_separable_toy_problem():
     y = torch.randint(0, 2, (256,), generator=g)
     x = torch.rand(256, 3, 32, 32, generator=g) * 0.3
     x[y == 1, :, :16] += 0.6  # class 1: bright top half
+    torch.manual_seed(0)
     net = DigitNet(classes=2)
-    before = accuracy(net, x, y)
     losses = train_source_only(net, x, y, Budget(steps=60, batch_size=32, lr=3e-3), seed=0)
-    assert losses[-1] < losses[0] and accuracy(net, x, y) > max(0.95, before)
+    assert losses[-1] < 0.1 * losses[0] and accuracy(net, x, y) > 0.95
     assert embed(net, x[:5]).shape == (5, 128)
