@@ -1,6 +1,7 @@
 """Our DANN beside skada's (``skada.deep.DANN``, scikit-adaptation 0.6) on the same data.
 
-Run:  INTRODL_THREADS=1 .venv/bin/python benchmarks/dann_vs_skada.py   (about 5-6 minutes)
+Run:  .venv/bin/pip install -e ".[bench]"     (skada and skorch)
+      INTRODL_THREADS=1 .venv/bin/python benchmarks/dann_vs_skada.py   (about 5-6 minutes)
 
 Same everything: the DigitNet encoder and head (``layer_name="encoder"`` for skada's
 feature hook), the same source-only network to start from (600 Adam steps on mnist5k,
