@@ -39,46 +39,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from introdl.adaptation.metrics import h_score
-from introdl.adaptation.networks import DigitNet
+from introdl.adaptation.networks import CosineClassifier, cosine_net, entropy
 from introdl.adaptation.train import Budget, batches, check_finite, embed, optimizer, predict
 from introdl.engine.progress import ProgressBar
 
-
-def entropy(logits: torch.Tensor) -> torch.Tensor:
-    """``H(softmax(logits))`` per row, ``-sum_j p_j log p_j`` in nats. Shape ``(N, C) -> (N,)``."""
-    logp = F.log_softmax(logits, dim=1)
-    return -(logp.exp() * logp).sum(1)
-
-
-class CosineClassifier(nn.Module):
-    """``logits_k = (w_k / ||w_k||) . (z / ||z||) / T``: the prototype classifier DANCE uses.
-
-    Args:
-        in_features: width of ``z``.
-        classes: K, the number of source classes (one prototype each).
-        temperature: T; 0.05 in the paper, so logits lie in ``[-20, 20]``.
-
-    Shape: ``(N, in_features) -> (N, classes)``.
-    """
-
-    def __init__(self, in_features: int, classes: int, temperature: float = 0.05) -> None:
-        super().__init__()
-        self.weight = nn.Parameter(torch.randn(classes, in_features) * 0.1)
-        self.temperature = temperature
-
-    def prototypes(self) -> torch.Tensor:
-        """The unit-norm class prototypes ``(K, in_features)``."""
-        return F.normalize(self.weight, dim=1)
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return F.normalize(z, dim=1) @ self.prototypes().t() / self.temperature
-
-
-def dance_net(classes: int, temperature: float = 0.05, **digitnet) -> DigitNet:
-    """A :class:`DigitNet` whose head is a :class:`CosineClassifier` (every method here uses it)."""
-    model = DigitNet(classes=classes, **digitnet)
-    model.head = CosineClassifier(model.feature_dim, classes, temperature)
-    return model
+dance_net = cosine_net  # the DigitNet with the cosine-prototype head (MME and PAC use it too)
 
 
 class MemoryBank(nn.Module):

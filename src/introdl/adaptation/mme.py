@@ -32,11 +32,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from introdl.adaptation.networks import DigitNet
+from introdl.adaptation.networks import CosineClassifier, cosine_net
+from introdl.adaptation.networks import entropy as row_entropy
 from introdl.adaptation.train import Budget, batches, check_finite, optimizer
 from introdl.engine.progress import ProgressBar
 from introdl.errors import UsageError
 from introdl.nn.adversarial import grad_reverse
+
+__all__ = ["AdversarialEntropy", "CosineClassifier", "cosine_net", "entropy", "few_shot",
+           "labelled_loss", "train_mme", "train_s_plus_t"]
 
 
 def few_shot(x: torch.Tensor, y: torch.Tensor, shots: int, seed: int,
@@ -58,38 +62,9 @@ def few_shot(x: torch.Tensor, y: torch.Tensor, shots: int, seed: int,
     return x[idx], y[idx]
 
 
-class CosineClassifier(nn.Module):
-    """``g(z)_c = cos(z, w_c) / T``: prototypes ``w_c`` and features both L2-normalised.
-
-    Args:
-        in_features: feature width.
-        classes: number of prototypes.
-        temperature: ``T``; small ``T`` sharpens the softmax (0.05 in MME and PAC).
-
-    Shape:
-        - Input: ``(N, in_features)``; Output: ``(N, classes)`` logits in ``[-1/T, 1/T]``.
-    """
-
-    def __init__(self, in_features: int, classes: int = 10, temperature: float = 0.05) -> None:
-        super().__init__()
-        self.temperature = temperature
-        self.weight = nn.Parameter(torch.randn(classes, in_features) * 0.1)  # prototypes
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return F.normalize(z, dim=1) @ F.normalize(self.weight, dim=1).T / self.temperature
-
-
-def cosine_net(classes: int = 10, temperature: float = 0.05) -> DigitNet:
-    """The shared DigitNet with its linear head swapped for a :class:`CosineClassifier`."""
-    model = DigitNet(classes=classes)
-    model.head = CosineClassifier(model.feature_dim, classes, temperature)
-    return model
-
-
 def entropy(logits: torch.Tensor) -> torch.Tensor:
     """Mean Shannon entropy ``-mean_i sum_c p_ic log p_ic`` of ``softmax(logits)`` (nats)."""
-    logp = F.log_softmax(logits, dim=1)
-    return -(logp.exp() * logp).sum(1).mean()
+    return row_entropy(logits).mean()
 
 
 class AdversarialEntropy(nn.Module):

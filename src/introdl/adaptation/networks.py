@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from introdl.nn.lecture_cnn import LectureCNN
@@ -65,6 +66,46 @@ class DigitNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.encoder(x))
+
+
+class CosineClassifier(nn.Module):
+    """``g(z)_c = cos(z, w_c) / T``: unit-norm class prototypes ``w_c`` against unit-norm features.
+
+    The head of MME, PAC and DANCE (T = 0.05 in all three papers).
+
+    Args:
+        in_features: feature width.
+        classes: number of prototypes.
+        temperature: ``T``; small ``T`` sharpens the softmax.
+
+    Shape:
+        - Input: ``(N, in_features)``; Output: ``(N, classes)`` logits in ``[-1/T, 1/T]``.
+    """
+
+    def __init__(self, in_features: int, classes: int = 10, temperature: float = 0.05) -> None:
+        super().__init__()
+        self.temperature = temperature
+        self.weight = nn.Parameter(torch.randn(classes, in_features) * 0.1)  # prototypes
+
+    def prototypes(self) -> torch.Tensor:
+        """The unit-norm class prototypes ``(classes, in_features)``."""
+        return F.normalize(self.weight, dim=1)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return F.normalize(z, dim=1) @ self.prototypes().T / self.temperature
+
+
+def cosine_net(classes: int = 10, temperature: float = 0.05, **digitnet) -> DigitNet:
+    """A :class:`DigitNet` whose linear head is swapped for a :class:`CosineClassifier`."""
+    model = DigitNet(classes=classes, **digitnet)
+    model.head = CosineClassifier(model.feature_dim, classes, temperature)
+    return model
+
+
+def entropy(logits: torch.Tensor) -> torch.Tensor:
+    """``H(softmax(logits))`` per row, ``-sum_c p_c log p_c`` in nats. Shape ``(N, C) -> (N,)``."""
+    logp = F.log_softmax(logits, dim=1)
+    return -(logp.exp() * logp).sum(1)
 
 
 def clone(model: nn.Module) -> nn.Module:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from introdl.adaptation.domains import SIZE, SPLIT_SEED, Domain, builder, from_arrays
+from introdl.adaptation.domains import SPLIT_SEED, Domain, builder, from_arrays
 from introdl.adaptation.domains.handwritten import mnist5k_arrays, official_splits
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field",
@@ -51,5 +51,4 @@ def _mnist_m(limit: int) -> Domain:
 
 @builder("svhn")
 def _svhn(limit: int) -> Domain:
-    assert SIZE == 32  # SVHN's crops are already 32x32 RGB
-    return official_splits("svhn", lambda im: im, limit)
+    return official_splits("svhn", lambda im: im, limit)  # crops are already 32x32 RGB
