@@ -169,13 +169,19 @@ def experiment(
         bad = set(quick or {}) - known
         if bad:
             raise TypeError(f"experiment {name}: quick preset names unknown fields {sorted(bad)}")
+        claim_list = (claims,) if isinstance(claims, Claim) else tuple(claims)
+        if not all(isinstance(c, Claim) for c in claim_list):
+            raise TypeError(f"experiment {name}: claims= takes Claim objects; put a Fact "
+                            "in facts=[...]")
+        if not all(isinstance(f, Fact) for f in facts):
+            raise TypeError(f"experiment {name}: facts= takes Fact objects")
         if name in _REGISTRY and _REGISTRY[name].fn.__qualname__ != fn.__qualname__:
             raise ValueError(f"experiment name {name!r} registered twice")
         _REGISTRY[name] = Experiment(
             name=name,
             lecture=lecture,
             title=title,
-            claims=(claims,) if isinstance(claims, Claim) else tuple(claims),
+            claims=claim_list,
             config_cls=cfg_cls,
             quick=dict(quick or {}),
             fn=fn,

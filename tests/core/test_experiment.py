@@ -111,3 +111,25 @@ def test_expected_text_shows_the_tolerance_of_a_bound():
     assert Claim("a", metric="a", expected=0.9, tol=0.01, compare=">=").expected_text() \
         == "a >= 0.9 - 0.01"
     assert Claim("a", metric="a", expected=0.9, compare=">=").expected_text() == "a >= 0.9"
+
+
+def test_a_fact_among_the_claims_is_refused_when_the_module_loads():
+    from dataclasses import dataclass
+
+    from introdl.experiment import Fact, experiment
+
+    @dataclass
+    class Cfg:
+        n: int = 1
+
+    def fn(cfg: Cfg, run):
+        return {}
+
+    with pytest.raises(TypeError, match="put a Fact in facts"):
+        experiment(name="misfiled-fact", lecture=1, title="t",
+                   claims=[Claim("c", metric="m", expected=1.0, compare=">="),
+                           Fact("a number", metric="m")])(fn)
+    with pytest.raises(TypeError, match="facts= takes Fact"):
+        experiment(name="misfiled-claim", lecture=1, title="t", claims=[],
+                   facts=[Claim("c")])(fn)
+    assert "misfiled-fact" not in load_all() and "misfiled-claim" not in load_all()

@@ -1,0 +1,1 @@
+"""Lecture 12 experiments, one module each."""
