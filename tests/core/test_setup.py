@@ -49,6 +49,11 @@ def test_the_syndigits_typefaces_are_installed_by_the_setup_script():
     assert fonts <= _array("PACKAGES"), sorted(fonts - _array("PACKAGES"))
 
 
+def test_the_genomics_tools_and_lambda_phage_data_are_installed_by_the_setup_script():
+    tools = {"bowtie2", "bowtie2-examples", "samtools"}  # Lecture 12's deepvariant
+    assert tools <= _array("PACKAGES"), sorted(tools - _array("PACKAGES"))
+
+
 def test_browser_test_packages_are_installed_for_dev():
     assert {"chromium", "chromium-driver"} <= _array("DEV_PACKAGES")
 
