@@ -48,9 +48,10 @@ from torch import nn
 from introdl.adaptation.dann import train_dann
 from introdl.adaptation.domains import load_domain
 from introdl.adaptation.networks import DigitNet, clone
-from introdl.adaptation.protocol import markdown_table, source_only
+from introdl.adaptation.protocol import source_only
 from introdl.adaptation.train import Budget, accuracy
 from introdl.nn.adversarial import DomainDiscriminator
+from introdl.report.tables import markdown_table
 
 SOURCE = "mnist5k"
 TARGETS = ("uci-digits", "mnist-m")

@@ -20,7 +20,8 @@ from introdl.adaptation.dance import (
 )
 from introdl.adaptation.domains import Domain
 from introdl.adaptation.experiments.dance import open_partial, train_dann_cosine
-from introdl.adaptation.train import Budget, predict
+from introdl.adaptation.train import Budget
+from introdl.engine.steps import predict
 
 
 def test_entropy_is_minus_sum_p_log_p():

@@ -17,7 +17,8 @@ from introdl.adaptation.metrics import (
 )
 from introdl.adaptation.networks import DigitNet
 from introdl.adaptation.protocol import fmt, mean_std, resolve_pairs
-from introdl.adaptation.train import Budget, accuracy, batches, embed, train_source_only
+from introdl.adaptation.train import Budget, accuracy, embed, train_source_only
+from introdl.engine.steps import batches
 from introdl.errors import UsageError
 
 

@@ -32,8 +32,8 @@ import torch
 from torch import nn
 
 from introdl.adaptation.networks import clone
-from introdl.adaptation.train import batches, check_finite
 from introdl.engine.progress import ProgressBar
+from introdl.engine.steps import batches, check_finite
 from introdl.nn.adversarial import DomainDiscriminator
 
 

@@ -41,8 +41,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from introdl.adaptation.train import Budget, batches, check_finite, optimizer
+from introdl.adaptation.train import Budget, optimizer
 from introdl.engine.progress import ProgressBar
+from introdl.engine.steps import batches, check_finite
 
 
 @dataclass

@@ -40,8 +40,9 @@ from torch import nn
 
 from introdl.adaptation.metrics import h_score
 from introdl.adaptation.networks import CosineClassifier, cosine_net, entropy
-from introdl.adaptation.train import Budget, batches, check_finite, embed, optimizer, predict
+from introdl.adaptation.train import Budget, embed, optimizer
 from introdl.engine.progress import ProgressBar
+from introdl.engine.steps import batches, check_finite, predict
 
 dance_net = cosine_net  # the DigitNet with the cosine-prototype head (MME and PAC use it too)
 

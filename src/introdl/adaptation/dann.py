@@ -26,8 +26,9 @@ import math
 import torch
 from torch import nn
 
-from introdl.adaptation.train import Budget, batches, check_finite, optimizer
+from introdl.adaptation.train import Budget, optimizer
 from introdl.engine.progress import ProgressBar
+from introdl.engine.steps import batches, check_finite
 from introdl.nn.adversarial import DomainDiscriminator, GradientReversal
 
 

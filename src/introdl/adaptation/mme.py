@@ -34,8 +34,9 @@ from torch import nn
 
 from introdl.adaptation.networks import CosineClassifier, cosine_net
 from introdl.adaptation.networks import entropy as row_entropy
-from introdl.adaptation.train import Budget, batches, check_finite, optimizer
+from introdl.adaptation.train import Budget, optimizer
 from introdl.engine.progress import ProgressBar
+from introdl.engine.steps import batches, check_finite
 from introdl.errors import UsageError
 from introdl.nn.adversarial import grad_reverse
 

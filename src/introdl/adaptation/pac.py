@@ -37,8 +37,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from introdl.adaptation.mme import labelled_loss
-from introdl.adaptation.train import Budget, batches, check_finite, optimizer
+from introdl.adaptation.train import Budget, optimizer
 from introdl.engine.progress import ProgressBar
+from introdl.engine.steps import batches, check_finite
 
 
 def _uniform(n: int, lo: float, hi: float, g: torch.Generator | None) -> torch.Tensor:

@@ -77,9 +77,3 @@ def fmt(values: Sequence[float]) -> str:
     """``0.912 ± 0.004`` (or ``0.912`` for one seed)."""
     m, s = mean_std(values)
     return f"{m:.3f}" if len(values) == 1 else f"{m:.3f} ± {s:.3f}"
-
-
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"

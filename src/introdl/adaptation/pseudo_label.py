@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from introdl.adaptation.train import Budget, batches, check_finite, optimizer, predict
+from introdl.adaptation.train import Budget, optimizer
 from introdl.engine.progress import ProgressBar
+from introdl.engine.steps import batches, check_finite, predict
 
 
 @dataclass

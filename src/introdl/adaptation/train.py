@@ -13,14 +13,13 @@ reads like the lecture's::
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from introdl.engine.progress import ProgressBar
-from introdl.errors import TrainingDiverged
+from introdl.engine.steps import batches, check_finite, predict
 
 
 @dataclass
@@ -31,27 +30,8 @@ class Budget:
     weight_decay: float = 5e-4  # L2 penalty on the weights
 
 
-def batches(*tensors: torch.Tensor, batch_size: int, generator: torch.Generator
-            ) -> Iterator[tuple[torch.Tensor, ...]]:
-    """Endless mini-batches of the aligned ``tensors``: a fresh seeded shuffle per pass."""
-    n = len(tensors[0])
-    if n == 0:
-        raise ValueError("cannot draw batches from an empty set")
-    while True:
-        perm = torch.randperm(n, generator=generator)
-        for i in range(0, n - min(batch_size, n) + 1, min(batch_size, n)):
-            idx = perm[i:i + batch_size]
-            yield tuple(t[idx] for t in tensors)
-
-
 def optimizer(params, budget: Budget) -> torch.optim.Optimizer:
     return torch.optim.Adam(params, lr=budget.lr, weight_decay=budget.weight_decay)
-
-
-def check_finite(loss: torch.Tensor, step: int, what: str) -> None:
-    if not torch.isfinite(loss):
-        raise TrainingDiverged(f"{what}: the loss became {loss.item()} at step {step}; "
-                               "lower --set lr=... and run again")
 
 
 def train_source_only(model: nn.Module, x: torch.Tensor, y: torch.Tensor, budget: Budget,
@@ -76,17 +56,6 @@ def train_source_only(model: nn.Module, x: torch.Tensor, y: torch.Tensor, budget
             if bar.due():
                 bar.update(step + 1, loss=loss.item(), samples=(step + 1) * budget.batch_size)
     return losses
-
-
-@torch.no_grad()
-def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 512,
-            device: torch.device | str = "cpu") -> torch.Tensor:
-    """Logits ``(N, classes)`` in eval mode (the model's train/eval state is restored)."""
-    was = model.training
-    model.eval()
-    out = torch.cat([model(b.to(device)).float().cpu() for b in x.split(batch_size)])
-    model.train(was)
-    return out
 
 
 @torch.no_grad()

@@ -22,8 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from introdl.adaptation.train import check_finite
 from introdl.engine.progress import ProgressBar
+from introdl.engine.steps import check_finite
 
 POS_WEIGHT = 20.0  # map cells holding a malignant nodule are rare (~1%): weigh them up
 

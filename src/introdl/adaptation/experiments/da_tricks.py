@@ -29,7 +29,6 @@ from introdl.adaptation.plots import accuracy_bars
 from introdl.adaptation.protocol import (
     fmt,
     load_pair,
-    markdown_table,
     mean_std,
     pair_name,
     resolve_pairs,
@@ -40,6 +39,7 @@ from introdl.adaptation.pseudo_label import PseudoLabelConfig, train_pseudo_labe
 from introdl.adaptation.train import Budget, accuracy
 from introdl.config import require
 from introdl.experiment import Claim, experiment
+from introdl.report.tables import markdown_table
 from introdl.run import Run
 
 TRICKS = ("resnet18", "adabn", "instance", "augment", "pseudo")

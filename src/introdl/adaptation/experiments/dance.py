@@ -40,26 +40,14 @@ from introdl.adaptation.dance import dance_net, default_rho, entropy, open_set_s
 from introdl.adaptation.dann import DomainAdversarialLoss, reversal_factor
 from introdl.adaptation.domains import Domain
 from introdl.adaptation.plots import accuracy_bars
-from introdl.adaptation.protocol import (
-    fmt,
-    load_pair,
-    markdown_table,
-    mean_std,
-    pair_name,
-    resolve_pairs,
-)
-from introdl.adaptation.train import (
-    Budget,
-    batches,
-    check_finite,
-    optimizer,
-    predict,
-    train_source_only,
-)
+from introdl.adaptation.protocol import fmt, load_pair, mean_std, pair_name, resolve_pairs
+from introdl.adaptation.train import Budget, optimizer, train_source_only
 from introdl.config import require
+from introdl.engine.steps import batches, check_finite, predict
 from introdl.experiment import Claim, experiment
 from introdl.nn.adversarial import DomainDiscriminator
 from introdl.report.plots import figure
+from introdl.report.tables import markdown_table
 from introdl.run import Run
 
 METHODS = ("source-only", "dann", "dance")

@@ -32,7 +32,6 @@ from introdl.adaptation.plots import accuracy_bars, tsne_panels
 from introdl.adaptation.protocol import (
     fmt,
     load_pair,
-    markdown_table,
     mean_std,
     pair_name,
     resolve_pairs,
@@ -42,6 +41,7 @@ from introdl.adaptation.protocol import (
 from introdl.adaptation.train import Budget, accuracy, embed
 from introdl.config import require
 from introdl.experiment import Claim, experiment
+from introdl.report.tables import markdown_table
 from introdl.run import Run
 
 Adapt = Callable[[torch.nn.Module, Domain, Domain, int],

@@ -10,12 +10,13 @@ import torch
 from introdl.adaptation.domains import OFFLINE, Domain, load_domain
 from introdl.adaptation.metrics import class_silhouette, knn_class_accuracy
 from introdl.adaptation.plots import sample_grid, tsne_panels
-from introdl.adaptation.protocol import fmt, markdown_table, source_only
+from introdl.adaptation.protocol import fmt, source_only
 from introdl.adaptation.train import Budget, accuracy, embed
 from introdl.config import require
 from introdl.experiment import Claim, experiment
 from introdl.nn.baselines import fit_softmax_regression
 from introdl.report.plots import figure
+from introdl.report.tables import markdown_table
 from introdl.run import Run
 
 

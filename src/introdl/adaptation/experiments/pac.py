@@ -31,7 +31,6 @@ from introdl.adaptation.mme import cosine_net, few_shot, train_mme, train_s_plus
 from introdl.adaptation.pac import pretrain_rotation, train_pac, weak_augment
 from introdl.adaptation.protocol import (
     load_pair,
-    markdown_table,
     mean_std,
     pair_name,
     resolve_pairs,
@@ -41,6 +40,7 @@ from introdl.adaptation.train import Budget, accuracy
 from introdl.config import require
 from introdl.experiment import Claim, experiment
 from introdl.report.plots import figure
+from introdl.report.tables import markdown_table
 from introdl.run import Run
 
 METHODS = ("S+T", "MME", "PAC")

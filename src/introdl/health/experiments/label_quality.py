@@ -38,9 +38,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from introdl.adaptation.train import batches, check_finite, predict
 from introdl.config import require
 from introdl.engine.progress import ProgressBar
+from introdl.engine.steps import batches, check_finite, predict
 from introdl.experiment import Claim, experiment
 from introdl.health.agreement import pairwise_agreement, quadratic_kappa
 from introdl.health.fundus import GRADES, FundusParams, simulate

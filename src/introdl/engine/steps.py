@@ -1,0 +1,54 @@
+"""Pieces of a hand-written training loop: endless seeded batches, a finite-loss check, and
+batched inference.
+
+For loops that stay visible in a lecture's code (an adversarial step, a consistency loss)
+instead of going through :func:`introdl.engine.fit`::
+
+    stream = batches(x, y, batch_size=64, generator=torch.Generator().manual_seed(0))
+    for step in range(steps):
+        xb, yb = next(stream)
+        loss = F.cross_entropy(model(xb), yb)
+        check_finite(loss, step, "classifier")
+        opt.zero_grad(); loss.backward(); opt.step()
+    logits = predict(model, x_test)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+from torch import nn
+
+from introdl.errors import TrainingDiverged
+
+
+def batches(*tensors: torch.Tensor, batch_size: int, generator: torch.Generator
+            ) -> Iterator[tuple[torch.Tensor, ...]]:
+    """Endless mini-batches of the aligned ``tensors``: a fresh seeded shuffle per pass."""
+    n = len(tensors[0])
+    if n == 0:
+        raise ValueError("cannot draw batches from an empty set")
+    while True:
+        perm = torch.randperm(n, generator=generator)
+        for i in range(0, n - min(batch_size, n) + 1, min(batch_size, n)):
+            idx = perm[i:i + batch_size]
+            yield tuple(t[idx] for t in tensors)
+
+
+def check_finite(loss: torch.Tensor, step: int, what: str) -> None:
+    """Stop with :class:`TrainingDiverged` (one line, what to do) when the loss is NaN/inf."""
+    if not torch.isfinite(loss):
+        raise TrainingDiverged(f"{what}: the loss became {loss.item()} at step {step}; "
+                               "lower --set lr=... and run again")
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 512,
+            device: torch.device | str = "cpu") -> torch.Tensor:
+    """Outputs of ``model`` on ``x`` in eval mode, batched (its train/eval state is restored)."""
+    was = model.training
+    model.eval()
+    out = torch.cat([model(b.to(device)).float().cpu() for b in x.split(batch_size)])
+    model.train(was)
+    return out
