@@ -33,3 +33,20 @@ def test_predict_batches_in_eval_mode_and_restores_train_mode():
     out = predict(model, x, batch_size=2)
     torch.testing.assert_close(out, model[0](x).detach())  # dropout off in eval
     assert model.training
+
+
+def test_early_stopping_keeps_the_best_weights_and_counts_patience():
+    from introdl.engine.steps import EarlyStopping
+
+    model = torch.nn.Linear(1, 1)
+    stop = EarlyStopping(patience=2)
+    stop.restore(model)  # nothing recorded yet: a no-op
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+    assert not stop.step(0.5, model)
+    with torch.no_grad():
+        model.weight.fill_(2.0)
+    assert not stop.step(0.4, model)  # worse: one epoch without progress
+    assert stop.step(0.3, model)  # two: stop
+    stop.restore(model)
+    assert model.weight.item() == 1.0 and stop.best == 0.5

@@ -52,3 +52,39 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 512,
     out = torch.cat([model(b.to(device)).float().cpu() for b in x.split(batch_size)])
     model.train(was)
     return out
+
+
+class EarlyStopping:
+    """Keep the weights of the best validation score; say when ``patience`` epochs brought none.
+
+    ::
+
+        stop = EarlyStopping(patience=8)
+        for epoch in range(epochs):
+            ...train one epoch...
+            if stop.step(val_score(model), model):
+                break
+        stop.restore(model)       # the best epoch's weights
+
+    Higher scores are better (NSE, IoU, accuracy); pass ``-loss`` for a loss.
+    """
+
+    def __init__(self, patience: int) -> None:
+        self.patience = patience
+        self.best = -float("inf")
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.since = 0
+
+    def step(self, score: float, model: nn.Module) -> bool:
+        """Record one epoch's validation ``score``; True when training should stop."""
+        if score > self.best:
+            self.best, self.since = score, 0
+            self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            self.since += 1
+        return self.since >= self.patience
+
+    def restore(self, model: nn.Module) -> None:
+        """Load the best epoch's weights into ``model`` (no-op before the first step)."""
+        if self.best_state is not None:
+            model.load_state_dict(self.best_state)

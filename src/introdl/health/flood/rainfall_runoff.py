@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from introdl.engine.progress import ProgressBar
+from introdl.engine.steps import EarlyStopping
 from introdl.health.flood.nse import nse
 
 
@@ -98,7 +99,7 @@ def fit_forecaster(prec, pet, q, train: np.ndarray, val: np.ndarray, test: np.nd
         with torch.no_grad():
             return (part[1] + scale * model(part[0])).numpy()
 
-    best, best_state, history, since = -np.inf, None, [], 0
+    stop, history = EarlyStopping(patience), []
     n = len(tr[0])
     with ProgressBar(epochs, desc="LSTM", enabled=progress) as bar:
         for epoch in range(epochs):
@@ -113,16 +114,11 @@ def fit_forecaster(prec, pet, q, train: np.ndarray, val: np.ndarray, test: np.nd
             score = nse(va[2].numpy(), predict(va))
             history.append(score)
             bar.update(epoch + 1, loss=loss.item(), samples=(epoch + 1) * n, val=score)
-            if score > best:
-                best, since = score, 0
-                best_state = {k: v.clone() for k, v in model.state_dict().items()}
-            else:
-                since += 1
-                if since >= patience:
-                    break
-    model.load_state_dict(best_state)
+            if stop.step(score, model):
+                break
+    stop.restore(model)
     pred = predict(te)
-    return Forecast(val_nse=float(best), test_nse=nse(te[2].numpy(), pred), test_pred=pred,
+    return Forecast(val_nse=float(stop.best), test_nse=nse(te[2].numpy(), pred), test_pred=pred,
                     test_days=te[3], epochs=len(history), history=history)
 
 

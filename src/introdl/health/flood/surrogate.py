@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from introdl.engine.progress import ProgressBar
+from introdl.engine.steps import EarlyStopping
 
 LOG_RATE_MEAN, LOG_RATE_SCALE = -2.3, 1.0  # log(rate) centring for the inputs
 
@@ -97,7 +98,7 @@ def train_surrogate(x_tr, y_tr, x_va, y_va, *, width: int, epochs: int, patience
     model = UNet(x_tr.shape[1], width)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     yt = torch.from_numpy(y_tr.astype(np.float32))
-    best, best_state, since, n, done = -1.0, None, 0, len(x_tr), 0
+    stop, n, done = EarlyStopping(patience), len(x_tr), 0
     with ProgressBar(epochs, desc="U-Net", enabled=progress) as bar:
         for epoch in range(epochs):
             model.train()
@@ -115,14 +116,9 @@ def train_surrogate(x_tr, y_tr, x_va, y_va, *, width: int, epochs: int, patience
             score = iou(predict(model, x_va) > 0.5, y_va)
             done = epoch + 1
             bar.update(done, loss=loss.item(), samples=done * n, val=score)
-            if score > best:
-                best, since = score, 0
-                best_state = {k: v.clone() for k, v in model.state_dict().items()}
-            else:
-                since += 1
-                if since >= patience:
-                    break
-    model.load_state_dict(best_state)
+            if stop.step(score, model):
+                break
+    stop.restore(model)
     prob = predict(model, x_va)
     cuts = np.linspace(0.2, 0.8, 13)
     scores = [iou(prob > c, y_va) for c in cuts]
