@@ -10,7 +10,7 @@ import torch
 from rich.console import Console
 from skimage.color import rgb2hed
 
-from introdl.errors import UsageError
+from introdl.errors import DataUnavailable, UsageError
 from introdl.experiment import get
 from introdl.health.patch_model import SlideTensor, TwoStreamNet, heat_map, sample_patches
 from introdl.health.pathologist import Pathologist, assisted, calibrate, unaided
@@ -133,3 +133,49 @@ def test_bad_config_is_refused_in_one_line(tmp_path):
     with pytest.raises(UsageError, match="r_max"):
         run_experiment(get("pathology"), out=tmp_path / "r", quick=True, device="cpu",
                        sets=["r_max=500"], console=Console(quiet=True), progress=False)
+
+
+def test_unknown_data_is_refused_in_one_line(tmp_path):
+    with pytest.raises(UsageError, match="data"):
+        run_experiment(get("pathology"), out=tmp_path / "r", quick=True, device="cpu",
+                       sets=["data=camelyon"], console=Console(quiet=True), progress=False)
+
+
+def test_missing_pathmnist_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("INTRODL_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("INTRODL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("INTRODL_OFFLINE", "1")
+    with pytest.raises(DataUnavailable, match="pathmnist") as e:
+        run_experiment(get("pathology"), out=tmp_path / "r", quick=True, device="cpu",
+                       sets=["data=pathmnist"], console=Console(quiet=True), progress=False)
+    assert "\n" not in str(e.value) and "$INTRODL_DATA/pathmnist/" in str(e.value)
+
+
+def test_pathmnist_path_runs_on_a_stand_in_file(tmp_path, monkeypatch):
+    """The pathmnist path on random uint8 patches shaped like the file (no real data): the
+    tumour class (8) is redder, so a working pipeline must separate it on the test split."""
+    import introdl.health.medmnist as medmnist
+
+    rng = np.random.default_rng(0)
+
+    def fake(name):  # the real file's layout: uint8 (n, 28, 28, 3) images, classes 0-8
+        def part(n):
+            y = rng.integers(0, 9, n)
+            x = rng.integers(0, 200, (n, 28, 28, 3)).astype(np.uint8)
+            x[y == 8, :, :, 0] += 55
+            return x, y
+        (xt, yt), (xv, yv), (xs, ys) = part(400), part(120), part(120)
+        return medmnist.MedMNIST(name, xt, yt, xv, yv, xs, ys)
+
+    monkeypatch.setattr(medmnist, "load_medmnist", fake)
+    out = tmp_path / "r"
+    run_experiment(get("pathology"), out=out, quick=True, device="cpu",
+                   sets=["data=pathmnist", "pathmnist_train=300", "steps=40", "clusters=3"],
+                   console=Console(quiet=True), progress=False)
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["train_patches"] == 300
+    assert m["patch_auc"] > 0.9 and m["patch_sensitivity"] > 0.7
+    assert m["patch_specificity"] > 0.7
+    assert m["discovery_enrichment"] >= 1.0
+    assert "model_sens_at_8fp" not in m and "pathologist_sensitivity" not in m
+    assert "Real PathMNIST" in (out / "results.md").read_text()
