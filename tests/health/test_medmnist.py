@@ -59,3 +59,13 @@ def test_missing_file_says_where_to_put_it(tmp_path, monkeypatch):
     with pytest.raises(DataUnavailable, match="unknown MedMNIST"):
         remote("notamnist")
     assert all(len(md5) == 32 for md5, _ in FILES.values())
+
+
+def test_the_files_are_datasets_once_the_experiments_are_loaded():
+    from introdl.data.registry import DATASETS
+    from introdl.experiment import load_all
+
+    load_all()
+    for name in FILES:
+        assert DATASETS[name].source == "download"
+        assert DATASETS[name].files["npz"].md5 == FILES[name][0]
