@@ -1,0 +1,1 @@
+"""Lecture 11 (part A) experiments, one module each."""

@@ -1,0 +1,1 @@
+"""Lecture 11 (part B) experiments, one module each."""
