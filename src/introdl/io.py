@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from introdl.errors import DiskFull, FolderInUse
+from introdl.errors import DiskFull, FolderInUse, UsageError
 
 try:
     import fcntl
@@ -165,3 +165,16 @@ def _read_pid(path: Path) -> int | None:
         return int(path.read_text().strip() or 0) or None
     except (OSError, ValueError):
         return None
+
+
+def check_writable(folder: Path, flag: str = "--out") -> None:
+    """Raise UsageError unless ``folder`` exists as a writable folder or could be made.
+
+    Commands call it before any heavy import, so a bad output folder is one line at once.
+    """
+    p = folder
+    while not p.exists() and p != p.parent:  # the nearest part that exists
+        p = p.parent
+    if not p.is_dir() or not os.access(p, os.W_OK | os.X_OK):
+        why = "a file is in the way" if p.exists() and not p.is_dir() else "no permission"
+        raise UsageError(f"{flag} {folder} is not writable ({why} at {p}); choose another folder")

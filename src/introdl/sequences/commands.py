@@ -8,11 +8,11 @@ so ``introdl --help`` stays fast. Arguments are checked here, before the model c
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from introdl.errors import UsageError
+from introdl.io import check_writable
 
 if TYPE_CHECKING:
     import argparse
@@ -44,16 +44,6 @@ def check_numbers(n: int, temperature: float) -> None:
     if not (math.isfinite(temperature) and temperature > 0):
         raise UsageError(f"--temperature must be > 0 and finite (got {temperature:g}); "
                          "e.g. --temperature 0.8")
-
-
-def check_writable(folder: Path, flag: str = "--out") -> None:
-    """Raise UsageError unless ``folder`` exists as a writable folder or could be made."""
-    p = folder
-    while not p.exists() and p != p.parent:  # the nearest part that exists
-        p = p.parent
-    if not p.is_dir() or not os.access(p, os.W_OK | os.X_OK):
-        why = "a file is in the way" if p.exists() and not p.is_dir() else "no permission"
-        raise UsageError(f"{flag} {folder} is not writable ({why} at {p}); choose another folder")
 
 
 def generate_music_command(a: argparse.Namespace, out: Console, err: Console) -> int:
