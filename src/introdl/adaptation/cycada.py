@@ -1,0 +1,184 @@
+"""CyCADA's pixel level (Hoffman et al., ICML 2018): translate labelled source images to look
+like the target, keeping their labels, then train the classifier on the translations.
+
+Two generators ``G_st`` (source -> target) and ``G_ts`` (target -> source) and two PatchGAN
+discriminators ``D_t``, ``D_s`` train together, CycleGAN style, with::
+
+    L_G = LSGAN(D_t(G_st(x_s))) + LSGAN(D_s(G_ts(x_t)))                    fool D
+        + l_cyc * (|G_ts(G_st(x_s)) - x_s| + |G_st(G_ts(x_t)) - x_t|)       round trip
+        + l_id  * (|G_st(x_t) - x_t| + |G_ts(x_s) - x_s|)                   leave own domain
+        + l_sem * (CE(f(G_st(x_s)), f(x_s)) + CE(f(G_ts(x_t)), f(x_t)))      keep the digit
+    L_D = LSGAN_D(D_t; x_t, G_st(x_s)) + LSGAN_D(D_s; x_s, G_ts(x_t))
+
+``f`` is the source-only classifier, fixed (the paper's ``f_S``). No target label is used:
+``f(x_t)`` is the classifier's own guess. GAN training can blow up, so the loop saves a
+checkpoint (:mod:`introdl.engine.checkpoint`, atomic) every ``checkpoint_every`` steps
+while every loss is finite, and on the first NaN/inf stops with
+:class:`~introdl.errors.TrainingDiverged`, reloading and keeping the last good weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from introdl.engine import checkpoint
+from introdl.engine.progress import ProgressBar
+from introdl.engine.steps import batches
+from introdl.errors import TrainingDiverged
+from introdl.nn.discriminators import PatchDiscriminator
+from introdl.nn.gan_losses import (
+    cycle_loss,
+    identity_loss,
+    lsgan_discriminator_loss,
+    lsgan_generator_loss,
+    semantic_consistency_loss,
+)
+from introdl.nn.generators import ResnetGenerator
+
+
+@dataclass
+class TranslatorConfig:
+    steps: int = 600  # generator/discriminator updates
+    batch_size: int = 32  # images per domain per step
+    lr: float = 5e-4  # Adam, beta1 = 0.5 (CycleGAN: 2e-4; higher for a short budget)
+    width: int = 16  # generator's first-layer filters
+    blocks: int = 3  # generator's residual blocks
+    residual: bool = True  # generators start as the identity (see ResnetGenerator)
+    disc_width: int = 32  # PatchGAN's first-layer filters
+    lambda_cycle: float = 10.0  # CycleGAN's weight
+    lambda_identity: float = 5.0  # CycleGAN's 0.5 * lambda_cycle
+    lambda_semantic: float = 1.0  # CyCADA's weight
+    checkpoint_every: int = 50  # steps between saves of the last good weights
+
+
+class Translator(nn.Module):
+    """The four networks of CycleGAN/CyCADA: ``g_st``, ``g_ts``, ``d_t``, ``d_s``."""
+
+    def __init__(self, cfg: TranslatorConfig) -> None:
+        super().__init__()
+        self.g_st = ResnetGenerator(width=cfg.width, blocks=cfg.blocks, residual=cfg.residual)
+        self.g_ts = ResnetGenerator(width=cfg.width, blocks=cfg.blocks, residual=cfg.residual)
+        self.d_t = PatchDiscriminator(width=cfg.disc_width)
+        self.d_s = PatchDiscriminator(width=cfg.disc_width)
+
+    @torch.no_grad()
+    def to_target(self, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+        """``G_st(x)`` in eval mode, batched: the translated (still labelled) source images."""
+        was = self.training
+        self.eval()
+        out = torch.cat([self.g_st(b) for b in x.split(batch_size)])
+        self.train(was)
+        return out
+
+    @torch.no_grad()
+    def cycle(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(G_st(x), G_ts(G_st(x)))`` for the figure."""
+        fake = self.to_target(x)
+        was = self.training
+        self.eval()
+        rec = self.g_ts(fake)
+        self.train(was)
+        return fake, rec
+
+
+def _finite(losses: dict[str, torch.Tensor]) -> bool:
+    return all(bool(torch.isfinite(v)) for v in losses.values())
+
+
+def train_translator(xs: torch.Tensor, xt: torch.Tensor, classifier: nn.Module,
+                     cfg: TranslatorConfig, seed: int, checkpoint_path: str | Path,
+                     progress: bool = False, desc: str = "cycada translator"
+                     ) -> tuple[Translator, dict[str, list[float]]]:
+    """Train a :class:`Translator` on unlabelled source ``xs`` and target ``xt``.
+
+    ``classifier`` (fixed, eval mode) supplies the semantic-consistency labels; source
+    labels are not needed. Returns the translator and the per-step losses.
+
+    Raises:
+        TrainingDiverged: a loss became NaN/inf; the translator at ``checkpoint_path``
+            (and in memory) is the last one whose losses were all finite.
+    """
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    net = Translator(cfg)
+    gens = [*net.g_st.parameters(), *net.g_ts.parameters()]
+    discs = [*net.d_t.parameters(), *net.d_s.parameters()]
+    opt_g = torch.optim.Adam(gens, lr=cfg.lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(discs, lr=cfg.lr, betas=(0.5, 0.999))
+    classifier.eval()
+    for p in classifier.parameters():
+        p.requires_grad_(False)
+    path = Path(checkpoint_path)
+    checkpoint.save(path, {"step": 0, "translator": net.state_dict()})
+    good = 0
+    hist: dict[str, list[float]] = {k: [] for k in ("gan", "cycle", "identity", "semantic", "d")}
+    source = batches(xs, batch_size=cfg.batch_size, generator=g)
+    target = batches(xt, batch_size=cfg.batch_size, generator=g)
+    try:
+        with ProgressBar(cfg.steps, desc=desc, enabled=progress) as bar:
+            for step in range(cfg.steps):
+                (x_s,), (x_t,) = next(source), next(target)
+                # generators
+                fake_t, fake_s = net.g_st(x_s), net.g_ts(x_t)
+                parts = {
+                    "gan": lsgan_generator_loss(net.d_t(fake_t))
+                    + lsgan_generator_loss(net.d_s(fake_s)),
+                    "cycle": cycle_loss(x_s, net.g_ts(fake_t))
+                    + cycle_loss(x_t, net.g_st(fake_s)),
+                    "identity": identity_loss(x_t, net.g_st(x_t))
+                    + identity_loss(x_s, net.g_ts(x_s)),
+                    "semantic": semantic_consistency_loss(classifier(fake_t), classifier(x_s))
+                    + semantic_consistency_loss(classifier(fake_s), classifier(x_t)),
+                }
+                loss_g = (parts["gan"] + cfg.lambda_cycle * parts["cycle"]
+                          + cfg.lambda_identity * parts["identity"]
+                          + cfg.lambda_semantic * parts["semantic"])
+                # discriminators, on the generators' fakes as they were before this update
+                parts["d"] = (lsgan_discriminator_loss(net.d_t(x_t), net.d_t(fake_t.detach()))
+                              + lsgan_discriminator_loss(net.d_s(x_s), net.d_s(fake_s.detach())))
+                if not _finite(parts):
+                    bad = ", ".join(k for k, v in parts.items() if not torch.isfinite(v))
+                    raise _Diverged(step, bad)
+                opt_g.zero_grad(set_to_none=True)
+                loss_g.backward()
+                opt_g.step()
+                opt_d.zero_grad(set_to_none=True)
+                parts["d"].backward()
+                opt_d.step()
+                for k, v in parts.items():
+                    hist[k].append(v.item())
+                if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
+                    if _weights_finite(net):
+                        checkpoint.save(path, {"step": step + 1, "translator": net.state_dict()})
+                        good = step + 1
+                if bar.due():
+                    bar.update(step + 1, loss=loss_g.item(), samples=(step + 1) * cfg.batch_size)
+    except _Diverged as e:
+        net.load_state_dict(checkpoint.load(path)["translator"])
+        raise TrainingDiverged(
+            f"{desc}: the GAN diverged ({e.what} loss became NaN/inf at step {e.step}); kept the "
+            f"last good translator (step {good}) in {path}; lower --set gan_lr=... and run "
+            "again") from None
+    return net, hist
+
+
+def _weights_finite(net: nn.Module) -> bool:
+    return all(bool(torch.isfinite(p).all()) for p in net.parameters())
+
+
+class _Diverged(Exception):
+    def __init__(self, step: int, what: str) -> None:
+        super().__init__(what)
+        self.step, self.what = step, what
+
+
+def load_translator(path: str | Path, cfg: TranslatorConfig) -> tuple[Translator, int]:
+    """The translator saved at ``path`` (weights-only) and the step it was saved at."""
+    state = checkpoint.load(path)
+    net = Translator(cfg)
+    net.load_state_dict(state["translator"])
+    return net, int(state["step"])

@@ -1,0 +1,103 @@
+"""CyCADA: the NaN guard keeps the last good translator; a tiny run end to end; bad pairs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from rich.console import Console
+from torch import nn
+
+from introdl.adaptation.cycada import TranslatorConfig, load_translator, train_translator
+from introdl.errors import TrainingDiverged, UsageError
+from introdl.experiment import get
+from introdl.runner import run_experiment
+
+TINY = TranslatorConfig(steps=6, batch_size=4, width=4, blocks=1, disc_width=4,
+                        checkpoint_every=1)
+
+
+class Flat(nn.Module):
+    """A 10-class linear classifier that returns NaN after ``good_calls`` calls."""
+
+    def __init__(self, good_calls: int = 10**9) -> None:
+        super().__init__()
+        with torch.random.fork_rng():
+            torch.manual_seed(0)  # the same classifier every time
+            self.lin = nn.Linear(3 * 16 * 16, 10)
+        self.calls, self.good_calls = 0, good_calls
+
+    def forward(self, x):
+        self.calls += 1
+        out = self.lin(x.flatten(1))
+        return out * float("nan") if self.calls > self.good_calls else out
+
+
+def images(seed: int, n: int = 12, shift: float = 0.0) -> torch.Tensor:
+    return (torch.rand(n, 3, 16, 16, generator=torch.Generator().manual_seed(seed)) * 0.5
+            + shift).clamp(0, 1)
+
+
+def test_translator_trains_and_its_checkpoint_reloads(tmp_path):
+    path = tmp_path / "t.pt"
+    net, hist = train_translator(images(0), images(1, shift=0.4), Flat(), TINY, 0, path)
+    assert all(len(v) == TINY.steps for v in hist.values())
+    assert all(torch.isfinite(torch.tensor(v)).all() for v in hist.values())
+    again, step = load_translator(path, TINY)
+    assert step == TINY.steps
+    x = images(2)
+    torch.testing.assert_close(again.to_target(x), net.to_target(x))
+    assert (net.to_target(x) - x).abs().mean() > 1e-4  # the residual generator has moved
+
+
+def test_same_seed_same_translator(tmp_path):
+    a, _ = train_translator(images(0), images(1), Flat(), TINY, 3, tmp_path / "a.pt")
+    b, _ = train_translator(images(0), images(1), Flat(), TINY, 3, tmp_path / "b.pt")
+    torch.testing.assert_close(a.to_target(images(2)), b.to_target(images(2)))
+
+
+def test_divergence_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(tmp_path):
+    path = tmp_path / "t.pt"
+    # the classifier is called 4 times per step: steps 0, 1, 2 are finite, step 3 is NaN
+    with pytest.raises(TrainingDiverged, match=r"diverged \(semantic loss became NaN/inf at "
+                       r"step 3\); kept the last good translator \(step 3\)"):
+        train_translator(images(0), images(1), Flat(good_calls=12), TINY, 0, path)
+    kept, step = load_translator(path, TINY)
+    assert step == 3
+    assert all(torch.isfinite(p).all() for p in kept.parameters())
+    # the same 3 steps without a NaN give the same weights as the kept checkpoint
+    ok, _ = train_translator(images(0), images(1), Flat(),
+                             TranslatorConfig(**{**TINY.__dict__, "steps": 3}), 0,
+                             tmp_path / "ok.pt")
+    torch.testing.assert_close(kept.to_target(images(2)), ok.to_target(images(2)))
+
+
+def test_tiny_run_writes_table_figures_and_every_methods_accuracy(tmp_path):
+    out = tmp_path / "r"
+    run_experiment(get("cycada"), out=out, quick=True, device="cpu",
+                   sets=["source=uci-digits", "target=mnist5k", "steps=5", "adapt_steps=3",
+                         "gan_steps=3", "gan_batch=4", "width=4", "blocks=1"],
+                   console=Console(quiet=True), progress=False)
+    m = json.loads((out / "metrics.json").read_text())
+    k = "uci_digits_to_mnist5k"
+    for key in (f"source_only_acc_{k}", f"feature_acc_{k}", f"pixel_acc_{k}",
+                f"pixel_feature_acc_{k}", f"ceiling_acc_{k}", f"gap_closed_pixel_{k}"):
+        assert key in m and m[key] == m[key]
+    assert m["pixel_gain_over_source_only"] == pytest.approx(
+        m[f"pixel_acc_{k}"] - m[f"source_only_acc_{k}"])
+    assert "uci-digits->mnist5k" in (out / "table.md").read_text()
+    for name in ("accuracy.png", "translations.png"):
+        assert (out / name).stat().st_size > 5_000
+
+
+@pytest.mark.parametrize("sets, match", [
+    (["source=mnist5k", "target=mnist5k"], "both 'mnist5k'"),
+    (["source=syndigits", "target="], "set both"),
+    (["source=mnist5k", "target=mnist-n"], "unknown domain"),
+    (["gan_steps=0"], "at least 1"),
+])
+def test_bad_settings_are_refused_in_one_line(tmp_path, sets, match):
+    with pytest.raises(UsageError, match=match):
+        run_experiment(get("cycada"), out=tmp_path / "r", quick=True, device="cpu",
+                       sets=sets, console=Console(quiet=True), progress=False)
