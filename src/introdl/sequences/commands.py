@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from introdl.errors import UsageError
-from introdl.io import check_writable
 
 if TYPE_CHECKING:
     import argparse
@@ -53,6 +52,8 @@ def generate_music_command(a: argparse.Namespace, out: Console, err: Console) ->
         raise UsageError(f"no music checkpoint at {ckpt}; train one with 'introdl run music' "
                          "and pass its run folder to --checkpoint")
     folder = a.out or (ckpt if ckpt.is_dir() else ckpt.parent) / "generated"
+    from introdl.io import check_writable  # not at import: 'introdl --help' stays lean
+
     check_writable(folder)
 
     from introdl.runtime import resolve_device
