@@ -39,7 +39,7 @@ def register(commands: Commands) -> None:
 
 def check_play_args(a: argparse.Namespace) -> tuple[Path, Path]:
     """(checkpoint file, GIF path) or a one-line UsageError."""
-    from introdl.sequences.commands import check_writable
+    from introdl.io import check_writable
 
     if a.steps is not None and not 1 <= a.steps <= 10000:
         raise UsageError(f"--steps must be in 1..10000 (got {a.steps}); e.g. --steps 30")
