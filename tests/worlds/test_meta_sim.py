@@ -15,10 +15,12 @@ from introdl.experiment import get
 from introdl.runner import run_experiment
 from introdl.worlds.experiments.meta_sim import (
     ATTRIBUTE_FIELDS,
+    HIGH_CAMERA,
     SceneSlots,
     attribute_values,
     differentiable_renders,
     hidden_world,
+    labelled,
 )
 from introdl.worlds.finite_diff import render_with_fd
 from introdl.worlds.gnn import AttrSchema, SceneGNN
@@ -39,6 +41,28 @@ def test_hidden_world_changes_attributes_not_rules():
     assert changed and changed <= set(ATTRIBUTE_FIELDS)
     assert "camera_height" in changed and "palette_probs" in changed
     assert hidden_world(real_structure=True) == GrammarParams.real()
+
+
+def test_high_camera_world_moves_only_the_camera_and_is_seeded():
+    high, low = hidden_world(high_camera=True), hidden_world()
+    assert dataclasses.replace(high, camera_height=low.camera_height,
+                               camera_pitch=low.camera_pitch) == low
+    heights = attribute_values(sample_scenes(high, 30, 0), "scene.camera_height")
+    lo, hi = HIGH_CAMERA["camera_height"]
+    assert lo <= heights.min() and heights.max() <= hi
+    prior_h = attribute_values(sample_scenes(GrammarParams.prior(), 30, 0), "scene.camera_height")
+    assert heights.min() > prior_h.max()  # the stated gap: every real camera is higher
+    again = attribute_values(sample_scenes(high, 30, 0), "scene.camera_height")
+    assert np.array_equal(heights, again)
+
+
+def test_detection_targets_are_the_visible_cars_only():
+    scenes = sample_scenes(GrammarParams.real(), 12, 1)
+    _, boxes, labels = labelled(scenes, 64)
+    renders = [render_scene(s, 64) for s in scenes]
+    assert sum(len(r.labels) for r in renders) > sum(len(b) for b in boxes) > 0  # peds dropped
+    for b, lab, r in zip(boxes, labels, renders, strict=True):
+        assert len(b) == int((r.labels == 4).sum()) and (lab == 0).all()
 
 
 def test_fd_slope_through_the_scene_renderer_matches_the_linear_colour_slope():
@@ -95,7 +119,7 @@ def test_tiny_run_writes_metrics_table_and_figure(tmp_path):
     m = json.loads((out / "metrics.json").read_text())
     for key in ("mmd_before", "mmd_after", "mmd_ratio", "w_before_camera_height",
                 "w_after_camera_height", "w_ratio_camera_height", "w_before_width",
-                "map_prior", "map_metasim", "map_gain"):
+                "map_prior", "map_metasim", "map_oracle", "map_gain", "map_prior_sd"):
         assert key in m and np.isfinite(m[key])
     assert m["w_after_width"] == m["w_before_width"]  # not learned: untouched
     assert m["mmd_ratio"] == pytest.approx(m["mmd_after"] / m["mmd_before"])

@@ -1,9 +1,13 @@
 """Meta-Sim: learn scene attributes so synthetic renders match unlabelled "real" images.
 
 Everything here is simulated. The "real" world is the scene grammar with hidden attribute
-distributions (:meth:`GrammarParams.real`'s camera height and pitch, car colour palette
-weights, car sizes, lateral jitter and heading spread) on the prior's rule probabilities
-(the number of lanes, cars, buildings is the prior's: Meta-Sim learns attributes, not
+distributions on the prior's rule probabilities: :meth:`GrammarParams.real`'s car colour
+palette weights, car sizes, lateral jitter and heading spread, and (``high_camera``, the
+default) a camera mounted higher and pitched further down (:data:`HIGH_CAMERA`: U(2.6, 3.2) m,
+U(0.16, 0.24) rad, as on a van roof) than the prior's car-height guess (U(1.4, 1.8) m,
+U(0.06, 0.12) rad). ``--set high_camera=false`` keeps real()'s camera (U(1.6, 2.0) m), a gap
+too small for the detector to notice: there even the oracle does not beat the prior. The
+number of lanes, cars and buildings is the prior's (Meta-Sim learns attributes, not
 structure; Meta-Sim2 learns the rules; ``--set real_structure=true`` uses the real rules
 too). Only its rendered images are seen in training (``n_real`` of them, unlabelled);
 ``det_test`` labelled real scenes score the detectors at the end and nothing else.
@@ -16,7 +20,8 @@ between fixed features (:mod:`introdl.worlds.features`) of these renders and of 
 images; its gradient reaches the network through central finite differences of the
 renderer (:mod:`introdl.worlds.finite_diff`: two renders per learned attribute). Adam.
 
-By default the camera (height, pitch) and the car colours are learned. Car geometry
+By default the camera (height, pitch) and the car colours are learned (the camera slots
+move at most 1.5 m and 0.15 rad, enough to reach :data:`HIGH_CAMERA`). Car geometry
 (``car.x``, ``car.width``, ...) can be added with ``--set learned=...``. A car is ~7 px
 wide at 64 px and the fixed features barely resolve it, so once the camera has matched
 the MMD, those attributes drift instead of converging (measured: see the docs).
@@ -24,9 +29,11 @@ the MMD, those attributes drift instead of converging (measured: see the docs).
 Measured on fresh samples (none used in training): MMD^2 of prior and of Meta-Sim scenes to
 a held-out real sample; per-attribute 1-D Wasserstein distances to the real attribute
 distribution before and after (:func:`scipy.stats.wasserstein_distance`; the real
-attributes are known only because the real world is simulated); and a detector (Lecture
-3's Faster R-CNN) trained on ``det_train`` labelled prior scenes vs as many Meta-Sim
-scenes, same epochs, scored by mAP@0.5 on the labelled real test scenes.
+attributes are known only because the real world is simulated); and a car detector
+(Lecture 3's Faster R-CNN) trained on ``det_train`` labelled prior scenes vs the same scenes
+with Meta-Sim's attributes vs as many scenes from the real attribute distribution (the
+oracle, an upper bound), same epochs, ``det_seeds`` seeds each, scored by mAP@0.5 on the
+labelled real test scenes.
 """
 
 from __future__ import annotations
@@ -58,8 +65,8 @@ from introdl.worlds.scene_render import render_scene
 # steps move an edge by about a pixel at mid range), the range a render clips to, and one
 # unit of the network's output (it moves a slot at most max_delta = 3 units).
 SLOTS: dict[str, tuple[float, float, float, float]] = {  # step, low, high, unit
-    "scene.camera_height": (0.05, 0.6, 3.5, 0.1),
-    "scene.camera_pitch": (0.01, -0.05, 0.35, 0.02),
+    "scene.camera_height": (0.05, 0.6, 3.5, 0.5),
+    "scene.camera_pitch": (0.01, -0.05, 0.35, 0.05),
     "car.x": (0.25, -12.0, 12.0, 0.15),
     "car.z": (0.5, 3.0, 40.0, 1.0),
     "car.heading": (0.05, -0.6, 0.6, 0.05),
@@ -76,6 +83,11 @@ ATTRIBUTE_FIELDS = ("car_jitter", "heading_spread", "palette_probs", "car_width"
 CHANGED = ("scene.camera_height", "scene.camera_pitch", "car.x", "car.heading", "car.width",
            "car.length", "car.height", "car.r", "car.g", "car.b")  # what real() changes
 CAR, PEDESTRIAN = 4, 5  # scene_render CLASSES ids
+# The hidden world's camera (``high_camera``): mounted higher and pitched further down than
+# the designer's car-height guess (prior U(1.4, 1.8) m, U(0.06, 0.12) rad), as on a van or
+# bus roof. GrammarParams.real()'s own camera (U(1.6, 2.0) m) is too close to the prior for
+# the detector to notice (measured: the oracle detector does not beat the prior's).
+HIGH_CAMERA = {"camera_height": (2.6, 3.2), "camera_pitch": (0.16, 0.24)}
 
 
 @dataclass
@@ -97,6 +109,7 @@ class MetaSimConfig:
     det_seeds: int = 3  # detectors per data source (averaged)
     size: int = 64  # image size
     real_structure: bool = False  # real world also uses real() rule probabilities
+    high_camera: bool = True  # real camera is HIGH_CAMERA (else GrammarParams.real()'s)
 
     def validate(self) -> None:
         bad = [s for s in self.learned if s not in SLOTS]
@@ -115,13 +128,14 @@ class MetaSimConfig:
         require(self, "size", 32 <= self.size <= 128, "must be in 32..128")
 
 
-def hidden_world(real_structure: bool = False) -> GrammarParams:
-    """The simulated "real" grammar: real() attributes on the prior's rules (or all real())."""
+def hidden_world(real_structure: bool = False, high_camera: bool = False) -> GrammarParams:
+    """The simulated "real" grammar: real() attributes on the prior's rules (or all real()),
+    with the camera of :data:`HIGH_CAMERA` when ``high_camera``."""
     real = GrammarParams.real()
-    if real_structure:
-        return real
-    return dataclasses.replace(GrammarParams.prior(),
-                               **{f: getattr(real, f) for f in ATTRIBUTE_FIELDS})
+    if not real_structure:
+        real = dataclasses.replace(GrammarParams.prior(),
+                                   **{f: getattr(real, f) for f in ATTRIBUTE_FIELDS})
+    return dataclasses.replace(real, **HIGH_CAMERA) if high_camera else real
 
 
 def _pairs(learned: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -193,11 +207,12 @@ def attribute_values(scenes: list[Node], slot: str) -> np.ndarray:
 
 
 def labelled(scenes: list[Node], size: int):
-    """Images and detector targets (car -> 0, pedestrian -> 1) of rendered scenes."""
+    """Images and car boxes (label 0) of rendered scenes: the detection task is cars, as
+    Meta-Sim's KITTI car AP; pedestrians stay in the images, unlabelled (background)."""
     renders = [render_scene(s, size) for s in scenes]
     images = torch.from_numpy(np.stack([r.image for r in renders]))
-    boxes = [torch.from_numpy(r.boxes) for r in renders]
-    labels = [torch.from_numpy(np.where(r.labels == CAR, 0, 1)) for r in renders]
+    boxes = [torch.from_numpy(r.boxes[r.labels == CAR]) for r in renders]
+    labels = [torch.zeros(len(b), dtype=torch.long) for b in boxes]
     return images, boxes, labels
 
 
@@ -207,15 +222,16 @@ def labelled(scenes: list[Node], size: int):
     claims=[
         Claim("Meta-Sim lowers the MMD^2 between synthetic and (simulated) real image "
               "features: after / before, on fresh scenes and held-out real images",
-              metric="mmd_ratio", expected=0.6, compare="<=", quick_expected=0.8),
+              metric="mmd_ratio", expected=0.25, compare="<=", quick_expected=0.35),
         Claim("the camera height distribution moves toward the real one: Wasserstein "
-              "after / before", metric="w_ratio_camera_height", expected=0.5, compare="<=",
-              quick_expected=0.6),
+              "after / before", metric="w_ratio_camera_height", expected=0.3, compare="<=",
+              quick_expected=0.4),
         Claim("the camera pitch distribution moves toward the real one: Wasserstein "
-              "after / before", metric="w_ratio_camera_pitch", expected=0.5, compare="<=",
-              quick_expected=0.6),
-        Claim("a detector trained only on Meta-Sim's labelled scenes scores a higher mAP@0.5 "
-              "on the labelled real test scenes than one trained on the prior's scenes",
+              "after / before", metric="w_ratio_camera_pitch", expected=0.3, compare="<=",
+              quick_expected=0.4),
+        Claim("a car detector trained only on Meta-Sim's labelled scenes scores a higher "
+              "mAP@0.5 on the labelled real test scenes than one trained on the prior's "
+              "scenes (mean over detector seeds; the oracle row is the upper bound)",
               metric="map_gain", expected=0.0, compare=">", full_only=True),
         Claim("one scene graph before and after, training snapshots, MMD curve and attribute "
               "histograms (figure)"),
@@ -227,15 +243,20 @@ def labelled(scenes: list[Node], size: int):
         Fact("mean Wasserstein after / before over the learned car attributes (a car is a "
              "few pixels wide at 64 px: the fixed features barely resolve them)",
              metric="w_ratio_mean_car"),
-        Fact("mAP@0.5 on real test scenes, detector trained on prior scenes", metric="map_prior"),
-        Fact("mAP@0.5 on real test scenes, detector trained on Meta-Sim scenes",
+        Fact("car mAP@0.5 on real test scenes, detector trained on prior scenes",
+             metric="map_prior"),
+        Fact("car mAP@0.5 on real test scenes, detector trained on Meta-Sim scenes",
              metric="map_metasim"),
+        Fact("car mAP@0.5 on real test scenes, oracle detector trained on scenes with the real "
+             "attribute distribution (upper bound)", metric="map_oracle"),
+        Fact("spread (sd over detector seeds) of the prior / Meta-Sim / oracle mAP",
+             metric="map_metasim_sd"),
     ],
     quick={"steps": 30, "n_real": 150, "snapshots": 3, "detector": False},
 )
 def meta_sim(cfg: MetaSimConfig, run: Run) -> dict[str, float]:
     t0 = time.process_time()
-    prior, real = GrammarParams.prior(), hidden_world(cfg.real_structure)
+    prior, real = GrammarParams.prior(), hidden_world(cfg.real_structure, cfg.high_camera)
     seed = run.seed
     learned = _pairs(cfg.learned)
     schema = AttrSchema.fit(sample_scenes(prior, 200, seed + 1000), learned,
@@ -335,8 +356,10 @@ def meta_sim(cfg: MetaSimConfig, run: Run) -> dict[str, float]:
     if cfg.detector:
         lines += [f"Detector mAP@0.5 on {cfg.det_test} labelled real (simulated) test "
                   f"scenes, {cfg.det_train} training scenes, {cfg.det_epochs} epochs, mean of "
-                  f"{cfg.det_seeds} seed(s): prior {metrics['map_prior']:.3f}, Meta-Sim "
-                  f"{metrics['map_metasim']:.3f}.", ""]
+                  f"{cfg.det_seeds} seed(s) (sd): prior {metrics['map_prior']:.3f} "
+                  f"({metrics['map_prior_sd']:.3f}), Meta-Sim {metrics['map_metasim']:.3f} "
+                  f"({metrics['map_metasim_sd']:.3f}), oracle (real attributes) "
+                  f"{metrics['map_oracle']:.3f} ({metrics['map_oracle_sd']:.3f}).", ""]
     lines.append(f"CPU time {metrics['cpu_seconds']:.0f} s.")
     run.save_text("results.md", "\n".join(lines) + "\n")
     run.save_figure(_figure(showcase, transform(gnn, [showcase])[0], snaps, losses,
@@ -347,22 +370,32 @@ def meta_sim(cfg: MetaSimConfig, run: Run) -> dict[str, float]:
 
 def _detectors(cfg: MetaSimConfig, run: Run, gnn: SceneGNN, prior: GrammarParams,
                real: GrammarParams, metrics: dict[str, float]) -> None:
-    """Same scenes, same labels source (the renderer), same epochs: prior vs Meta-Sim data."""
+    """Same scenes, same label source (the renderer), same epochs: prior vs Meta-Sim data.
+
+    The oracle trains on as many labelled scenes sampled from the real attribute
+    distribution (known only because the real world is simulated): the upper bound that
+    matching the attributes could reach.
+    """
     seed = run.seed
     base = sample_scenes(prior, cfg.det_train, seed + 6)
     test = labelled(sample_scenes(real, cfg.det_test, seed + 7), cfg.size)
-    maps: dict[str, list[float]] = {"prior": [], "metasim": []}
-    for name, scenes in (("prior", base), ("metasim", transform(gnn, base))):
+    sources = (("prior", base), ("metasim", transform(gnn, base)),
+               ("oracle", sample_scenes(real, cfg.det_train, seed + 6)))
+    maps: dict[str, list[float]] = {name: [] for name, _ in sources}
+    for name, scenes in sources:
         data = labelled(scenes, cfg.size)
         for k in range(cfg.det_seeds):
             model = train_detector(*data, epochs=cfg.det_epochs, seed=seed + 10 + k,
-                                   progress=run.progress, num_classes=2)
+                                   progress=run.progress, num_classes=1)
             maps[name].append(detection_map(model, *test))
-    metrics["map_prior"] = float(np.mean(maps["prior"]))
-    metrics["map_metasim"] = float(np.mean(maps["metasim"]))
+    for name, values in maps.items():
+        metrics[f"map_{name}"] = float(np.mean(values))
+        metrics[f"map_{name}_sd"] = float(np.std(values))
     metrics["map_gain"] = metrics["map_metasim"] - metrics["map_prior"]
-    run.print(f"detector mAP@0.5 on real (simulated) test scenes: trained on prior "
-              f"{metrics['map_prior']:.3f}, on Meta-Sim {metrics['map_metasim']:.3f}")
+    metrics["map_oracle_gain"] = metrics["map_oracle"] - metrics["map_prior"]
+    run.print("detector mAP@0.5 on real (simulated) test scenes, mean +- sd over "
+              f"{cfg.det_seeds} detector seed(s): "
+              + ", ".join(f"{n} {np.mean(v):.3f} +- {np.std(v):.3f}" for n, v in maps.items()))
 
 
 def _figure(before: Node, after: Node, snaps, losses, mmd_before, floor, eval_prior,
