@@ -76,6 +76,7 @@ def test_rollout_shapes_noise_and_modes(clips):
         model = GameSimulator(SimConfig(memory=mem))
         r = model.rollout(x[:, 0], a, generator=torch.Generator().manual_seed(1))
         assert r.frames.shape == (3, 4, 3, 32, 32) and r.alphas.shape == (3, 4, 1, 8, 8)
+        assert r.where.shape == (3, 4, 64)
         assert r.frames.min() >= 0 and r.frames.max() <= 1
         again = model.rollout(x[:, 0], a, generator=torch.Generator().manual_seed(1))
         other = model.rollout(x[:, 0], a, generator=torch.Generator().manual_seed(2))
@@ -88,14 +89,31 @@ def test_rollout_shapes_noise_and_modes(clips):
     assert torch.allclose(r.alphas, torch.zeros_like(r.alphas))  # no memory: no location
 
 
+def _cell_loss(model: GameSimulator, x, a, agent) -> tuple[float, float]:
+    """(cross-entropy of the state's cell head, mean -log alpha at the true cell), teacher
+    forced on the true frames."""
+    with torch.no_grad():
+        r = model.rollout(x[:, 0], a, real=x, p_real=1.0,
+                          generator=torch.Generator().manual_seed(0))
+    cell = agent[:, 1:, 0] * 8 + agent[:, 1:, 1]
+    ce = torch.nn.functional.cross_entropy(r.where.flatten(0, 1), cell.flatten()).item()
+    at = r.alphas.flatten(2).gather(2, cell[..., None]).clamp_min(1e-6)
+    return ce, -torch.log(at).mean().item()
+
+
 def test_training_lowers_the_loss_and_a_nan_keeps_the_last_checkpoint(clips, tmp_path):
     torch.manual_seed(0)
     model = GameSimulator(SimConfig())
     x, a = torch.from_numpy(clips.frames), torch.from_numpy(clips.actions)
+    agent = torch.from_numpy(clips.agent)
+    before = _cell_loss(model, x, a, agent)
     ckpt = tmp_path / "game_sim.pt"
-    losses = train_simulator(model, x, a, TrainConfig(steps=25, batch_size=8, save_every=5),
-                             0, ckpt, extra={"game": {"n_ghosts": 2}})
-    assert np.mean(losses[-5:]) < 0.6 * np.mean(losses[:3])
+    losses = train_simulator(model, x, a, TrainConfig(steps=25, batch_size=8, lr=5e-3,
+                                                          save_every=5),
+                             0, ckpt, extra={"game": {"n_ghosts": 2}}, agent=agent)
+    assert np.mean(losses[-5:]) < 0.75 * np.mean(losses[:3])
+    after = _cell_loss(model, x, a, agent)  # the true cell: the state head and alpha learn it
+    assert after[0] < 0.95 * before[0] and after[1] < 0.85 * before[1]
     loaded, extra = load_simulator(tmp_path)
     assert extra["game"] == {"n_ghosts": 2} and extra["step"] == 25
     for k, v in model.state_dict().items():
@@ -106,6 +124,18 @@ def test_training_lowers_the_loss_and_a_nan_keeps_the_last_checkpoint(clips, tmp
         train_simulator(model, x, a, TrainConfig(steps=3, batch_size=8), 0, ckpt)
     kept, _ = load_simulator(ckpt)
     assert all(torch.isfinite(v).all() for v in kept.state_dict().values())
+
+
+def test_without_agent_cells_the_cell_head_gets_no_training(clips):
+    torch.manual_seed(0)
+    model = GameSimulator(SimConfig(memory=0))
+    w0 = model.where.weight.detach().clone()
+    x, a = torch.from_numpy(clips.frames[:8]), torch.from_numpy(clips.actions[:8])
+    train_simulator(model, x, a, TrainConfig(steps=2, batch_size=8, adv_weight=0), 0)
+    assert torch.equal(model.where.weight, w0)
+    train_simulator(model, x, a, TrainConfig(steps=2, batch_size=8, adv_weight=0), 0,
+                    agent=torch.from_numpy(clips.agent[:8]))
+    assert not torch.equal(model.where.weight, w0)
 
 
 def test_checkpoint_is_weights_only_and_bad_ones_are_one_line(tmp_path):

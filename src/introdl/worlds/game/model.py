@@ -44,6 +44,7 @@ class Rollout:
     alphas: torch.Tensor  # (B, T, 1, G, G): the memory's location (zeros without memory)
     masks: torch.Tensor  # (B, T, 1, H, W): the renderer's dynamic-part mask
     dynamic: torch.Tensor  # (B, T, 3, H, W): the renderer's dynamic part alone
+    where: torch.Tensor  # (B, T, G*G): the dynamics state's logits for the agent's cell
 
 
 @dataclass
@@ -71,6 +72,9 @@ class GameSimulator(nn.Module):
         self.memory = (GridMemory(cfg.frame_channels, cfg.hidden, cfg.actions, cfg.memory)
                        if cfg.memory else None)
         self.renderer = Renderer(cfg.hidden, cfg.memory, p)
+        # auxiliary head (ours): the agent's cell from the dynamics state, trained with
+        # cross-entropy on the true cell so the state keeps the agent's position
+        self.where = nn.Conv2d(cfg.hidden, 1, 1)
 
     def start(self, first: torch.Tensor) -> SimState:
         """The state after seeing the first frame (B, 3, H, W)."""
@@ -108,7 +112,7 @@ class GameSimulator(nn.Module):
         are the true frames, shown with probability ``p_real`` per clip and step."""
         b, steps = actions.shape
         state = self.start(first)
-        frames, alphas, masks, dynamic = [], [], [], []
+        frames, alphas, masks, dynamic, where = [], [], [], [], []
         for t in range(steps):
             shown = None
             if t > 0 and real is not None and p_real > 0:
@@ -120,7 +124,8 @@ class GameSimulator(nn.Module):
             alphas.append(state.alpha)
             masks.append(mask)
             dynamic.append(dyn)
-        return Rollout(*(torch.stack(v, 1) for v in (frames, alphas, masks, dynamic)))
+            where.append(self.where(state.h).flatten(1))
+        return Rollout(*(torch.stack(v, 1) for v in (frames, alphas, masks, dynamic, where)))
 
 
 def save_simulator(path: str | os.PathLike, model: GameSimulator, extra: dict | None = None
