@@ -8,13 +8,18 @@ training objects, GLO-style (Bojanowski et al., 2018): each training object owns
 content code, and G must reproduce that object's render at any of its views (squared error
 on colour, cross-entropy on alpha), so one code has to explain every view - the
 disentanglement pressure. A conditional projection discriminator (Miyato & Koyama, 2018;
-hinge loss, spectral norm) sees real renders and G's images of *new* contents drawn from a
-Gaussian fitted to the codes, and pushes those towards realistic renders at the requested
-view (weight ``adv_weight``; 0 turns it off).
+hinge loss, spectral norm) sees real renders and G's images of *new* contents (interpolations
+between pairs of training codes), and pushes those towards realistic renders at the requested
+view (weight ``adv_weight``; 0 turns it off). The codes learn at their own, higher rate
+(``code_lr``) and the colour term is weighted (``rgb_weight``): together they cut G's colour
+error on training cars at unseen angles from 0.24 to 0.17 (48 cars, 250 steps); G's colours
+stay washed out all the same.
 
-``sample_content`` draws new contents (that Gaussian, covariance shrunk towards its diagonal);
+``sample_content`` draws new contents (interpolations between two training codes);
 :func:`generate_views` turns contents into multi-view images (colour and alpha) at known views.
-DCGAN-style architecture (transposed convolutions, 4x4 -> size).
+DCGAN-style architecture (an MLP to 4x4, then transposed convolutions up to ``size``;
+``resize_conv`` swaps them for nearest x2 + 3x3 convolutions, the usual cure for checkerboard
+artefacts, at twice the CPU).
 """
 
 from __future__ import annotations
@@ -47,7 +52,8 @@ def _ups(size: int) -> int:
 class ViewGenerator(nn.Module):
     """G(view (B, 2), content (B, Z)) -> (B, 4, size, size): rgb (3) and alpha (1) in [0, 1]."""
 
-    def __init__(self, content_dim: int = 16, size: int = 32, width: int = 32) -> None:
+    def __init__(self, content_dim: int = 16, size: int = 32, width: int = 32,
+                 resize_conv: bool = False) -> None:
         super().__init__()
         n = _ups(size)
         self.content_dim = content_dim
@@ -56,7 +62,11 @@ class ViewGenerator(nn.Module):
                                   nn.Linear(256, chans[0] * 16), nn.LeakyReLU(0.2))
         layers: list[nn.Module] = []
         for i in range(n):
-            layers.append(nn.ConvTranspose2d(chans[i], chans[i + 1], 4, 2, 1))
+            if resize_conv:  # resize-convolution (Odena et al., 2016)
+                layers += [nn.Upsample(scale_factor=2, mode="nearest"),
+                           nn.Conv2d(chans[i], chans[i + 1], 3, 1, 1)]
+            else:
+                layers.append(nn.ConvTranspose2d(chans[i], chans[i + 1], 4, 2, 1))
             if i < n - 1:
                 layers.append(nn.LeakyReLU(0.2))
         self.up = nn.Sequential(*layers)
@@ -94,7 +104,12 @@ class ViewGANConfig:
     content_dim: int = 16
     width: int = 16
     lr: float = 1e-3
-    adv_weight: float = 0.05  # weight of the adversarial term on new contents (0: pure GLO)
+    code_lr: float = 1e-2  # the codes' learning rate: each code is updated only when its
+    # object is in the batch (a few hundred times), so at ``lr`` they barely leave their init
+    rgb_weight: float = 3.0  # colour is a small share of the pixels; BCE on alpha dominates
+    resize_conv: bool = False  # nearest x2 + 3x3 conv instead of transposed conv: twice the
+    # CPU, and no better colour or alpha on training cars at unseen angles (quick sizes)
+    adv_weight: float = 0.01  # weight of the adversarial term on new contents (0: pure GLO)
     code_weight: float = 1e-3  # L2 pull of the learned codes towards 0
 
 
@@ -105,26 +120,30 @@ class ViewGAN:
     losses: list[float]
 
 
-def sample_content(codes: Tensor, n: int, seed: int, shrink: float = 0.1) -> Tensor:
-    """``n`` new contents from a Gaussian fitted to ``codes`` (covariance shrunk to diagonal)."""
-    c = codes.detach().double()
-    mean = c.mean(0)
-    cov = torch.cov(c.T) if c.shape[0] > 1 else torch.eye(c.shape[1], dtype=c.dtype)
-    cov = (1 - shrink) * cov + shrink * torch.diag(torch.diag(cov)) \
-        + 1e-6 * torch.eye(c.shape[1], dtype=c.dtype)
+def sample_content(codes: Tensor, n: int, seed: int) -> Tensor:
+    """``n`` new contents: ``u * a + (1 - u) * b`` for random pairs of distinct codes, u ~ U(0, 1).
+
+    Interpolations stay between codes G was trained on; a Gaussian fitted to the codes put
+    some samples far outside them (bloated, artefact-ridden cars).
+    """
+    c = codes.detach()
     gen = torch.Generator().manual_seed(seed)
-    eps = torch.randn(n, c.shape[1], generator=gen, dtype=c.dtype)
-    return (mean + eps @ torch.linalg.cholesky(cov).T).float()
+    m = c.shape[0]
+    a = torch.randint(m, (n,), generator=gen)
+    b = (a + torch.randint(1, max(m, 2), (n,), generator=gen)) % m
+    u = torch.rand(n, 1, generator=gen)
+    return u * c[a] + (1 - u) * c[b]
 
 
-def reconstruction_loss(out: Tensor, target: Tensor) -> Tensor:
-    """Squared error on colour plus binary cross-entropy on alpha (both averaged).
+def reconstruction_loss(out: Tensor, target: Tensor, rgb_weight: float = 1.0) -> Tensor:
+    """``rgb_weight`` x squared error on colour plus binary cross-entropy on alpha (averaged).
 
     Squared error, not L1: most pixels are background, and L1's median pull drives a fresh
     generator to an all-black image it cannot leave (the sigmoid saturates).
     """
     mse = (out[:, :3] - target[:, :3]).pow(2).mean()
-    return mse + F.binary_cross_entropy(out[:, 3:].clamp(1e-4, 1 - 1e-4), target[:, 3:])
+    bce = F.binary_cross_entropy(out[:, 3:].clamp(1e-4, 1 - 1e-4), target[:, 3:])
+    return rgb_weight * mse + bce
 
 
 def train_view_gan(rgb: Tensor, mask: Tensor, azimuth: Tensor, cfg: ViewGANConfig, seed: int,
@@ -135,10 +154,11 @@ def train_view_gan(rgb: Tensor, mask: Tensor, azimuth: Tensor, cfg: ViewGANConfi
     n, k, _, size, _ = rgb.shape
     target = torch.cat([rgb, mask], dim=2)
     views = view_code(azimuth)  # (N, K, 2)
-    g = ViewGenerator(cfg.content_dim, size, cfg.width)
+    g = ViewGenerator(cfg.content_dim, size, cfg.width, cfg.resize_conv)
     d = ViewDiscriminator(size, cfg.width)
     codes = nn.Parameter(0.1 * torch.randn(n, cfg.content_dim, generator=gen))
-    opt_g = torch.optim.Adam([*g.parameters(), codes], lr=cfg.lr, betas=(0.5, 0.99))
+    opt_g = torch.optim.Adam([{"params": list(g.parameters())},
+                              {"params": [codes], "lr": cfg.code_lr}], lr=cfg.lr, betas=(0.5, 0.99))
     opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr, betas=(0.5, 0.99))
     losses: list[float] = []
     with ProgressBar(cfg.steps, desc="view GAN", enabled=progress) as bar:
@@ -146,7 +166,7 @@ def train_view_gan(rgb: Tensor, mask: Tensor, azimuth: Tensor, cfg: ViewGANConfi
             obj = torch.randint(n, (cfg.batch,), generator=gen)
             vi = torch.randint(k, (cfg.batch,), generator=gen)
             v, x = views[obj, vi], target[obj, vi]
-            recon = reconstruction_loss(g(v, codes[obj]), x)
+            recon = reconstruction_loss(g(v, codes[obj]), x, cfg.rgb_weight)
             loss = recon + cfg.code_weight * codes[obj].pow(2).sum(1).mean()
             if cfg.adv_weight > 0:
                 new = sample_content(codes, cfg.batch, seed * 100_003 + step)
@@ -200,3 +220,21 @@ def circular_spread_deg(pred: Tensor) -> float:
 def modal_share(labels: Tensor) -> float:
     """Share of ``labels`` equal to their most common value."""
     return float(np.bincount(labels.numpy()).max() / max(len(labels), 1))
+
+
+@torch.no_grad()
+def image_quality(g: ViewGenerator, codes: Tensor, rgb: Tensor, mask: Tensor,
+                  azimuth: Tensor) -> dict[str, float]:
+    """G's images of training contents against their true renders (N, K, ...) at the same views.
+
+    ``alpha_iou``: IoU of G's alpha thresholded at 0.5 with the true mask; ``colour_error``:
+    mean |colour difference| inside the true mask. Training objects only: the diagnostic that
+    chose G's settings without touching held-out data.
+    """
+    out_rgb, out_alpha = generate_views(g, codes, azimuth[0])
+    hard = out_alpha > 0.5
+    true = mask > 0.5
+    inter = (hard & true).flatten(2).sum(2).float()
+    union = (hard | true).flatten(2).sum(2).float().clamp_min(1)
+    err = ((out_rgb - rgb).abs() * mask).sum() / (3 * mask.sum()).clamp_min(1)
+    return {"alpha_iou": float((inter / union).mean()), "colour_error": float(err)}

@@ -3,7 +3,8 @@
 1. A conditional generator ``G(view, content)`` (:mod:`introdl.content3d.view_gan`) is trained
    on renders of procedurally generated training cars (:mod:`introdl.content3d.cars`) at
    ``views`` known azimuths; each training car owns a content code, new contents are drawn
-   from a Gaussian fitted to the codes.
+   as interpolations between pairs of training codes. Its discriminator is off by default
+   (``adv_weight=0``): on training cars it cost colour accuracy.
 2. Disentanglement, measured with probes trained on *true* renders only (training cars at
    random azimuths): a pose regressor (of the car's axis, modulo 180 degrees, as the cars are
    nearly front/back symmetric) and an identity classifier (over the first
@@ -13,7 +14,8 @@
    stay put and the identity should change.
 3. G renders ``generated_objects`` new contents at the known azimuths; the single-image 3D
    encoder of :mod:`introdl.content3d.experiments.single_image_3d` is trained on these
-   generated multi-view images (colour and G's alpha as the silhouette), and, separately, on
+   generated multi-view images (G's alpha thresholded at 0.5 as the silhouette, its colour
+   composited on black inside it), and, separately, on
    the renderer's true multi-view images of the training cars. Both are measured on held-out
    true cars (3D IoU against the exact solid, Chamfer), beside the mean-shape baseline
    fitted to the true training views. Reported: the share of the true-data gain over the
@@ -51,6 +53,7 @@ from introdl.content3d.view_gan import (
     angular_error_deg,
     circular_spread_deg,
     generate_views,
+    image_quality,
     modal_share,
     sample_content,
     train_view_gan,
@@ -73,8 +76,9 @@ class GANverse3DConfig:
     elevation: float = 25.0
     distance: float = 3.5
     gan_steps: int = 2500
-    adv_weight: float = 0.05
+    adv_weight: float = 0.0  # 0: pure GLO (the discriminator cost colour on training cars)
     content_dim: int = 16
+    hard_alpha: bool = True  # G's alpha thresholded at 0.5 as the silhouette (False: soft)
     fit_steps: int = 1000  # each encoder
     baseline_steps: int = 300
     batch_size: int = 16
@@ -215,6 +219,9 @@ def disentanglement(g, codes, cfg, seed: int, pose_net, id_net) -> dict[str, flo
         Fact("Chamfer, encoder on true data", metric="chamfer_true"),
         Fact("Chamfer, encoder on generated data", metric="chamfer_gen"),
         Fact("Chamfer, mean shape", metric="chamfer_mean_shape"),
+        Fact("G's images of its training cars at their views: IoU of alpha > 0.5 with the "
+             "true mask", metric="gan_alpha_iou_train"),
+        Fact("... and mean |colour error| inside the true mask", metric="gan_colour_error_train"),
         Fact("pose regressor's error on held-out true renders at random angles (its floor)",
              metric="pose_error_true_renders"),
         Fact("pose error on G's images of training contents", metric="pose_error_known"),
@@ -240,7 +247,12 @@ def ganverse3d(cfg: GANverse3DConfig, run: Run) -> dict[str, float]:
     gan = train_view_gan(train.rgb, train.mask, train.azimuth,
                          ViewGANConfig(steps=cfg.gan_steps, content_dim=cfg.content_dim,
                                        adv_weight=cfg.adv_weight), seed, run.progress)
-    metrics: dict[str, float] = {"gan_final_l1": float(np.mean(gan.losses[-50:]))}
+    metrics: dict[str, float] = {"gan_final_loss": float(np.mean(gan.losses[-50:]))}
+    quality = image_quality(gan.generator, gan.codes, train.rgb, train.mask, train.azimuth)
+    metrics["gan_alpha_iou_train"] = quality["alpha_iou"]
+    metrics["gan_colour_error_train"] = quality["colour_error"]
+    run.print(f"G on its training cars (procedurally generated): alpha IoU "
+              f"{quality['alpha_iou']:.3f}, colour error {quality['colour_error']:.3f}")
 
     # probes, trained on true renders of the training cars at random (mostly new) azimuths
     images, az, who = probe_data(train_cars, cfg, seed)
@@ -268,6 +280,9 @@ def ganverse3d(cfg: GANverse3DConfig, run: Run) -> dict[str, float]:
     new = sample_content(gan.codes, cfg.generated_objects, seed + 99)
     azs = training_azimuths(cfg.views)
     g_rgb, g_alpha = generate_views(gan.generator, new, azs)
+    if cfg.hard_alpha:
+        g_alpha = (g_alpha > 0.5).float()
+        g_rgb = g_rgb * g_alpha
     generated = ViewSet(g_rgb, g_alpha, azs.expand(cfg.generated_objects, -1).clone(),
                         cfg.elevation, cfg.distance)
     base = baselines(cfg, train, test, seed, run.progress)
