@@ -40,3 +40,20 @@ def test_bad_config_is_one_line(tmp_path):
     with pytest.raises(UsageError, match="size"):
         run_experiment(get("ganverse3d"), out=tmp_path / "r2", quick=True, device="cpu",
                        sets=["size=24"], console=Console(quiet=True), progress=False)
+
+
+def test_colour_jitter_is_seeded_keeps_black_and_permutes_channels():
+    import torch
+
+    from introdl.content3d.experiments.ganverse3d import colour_jitter
+
+    images = torch.rand(8, 3, 4, 4)
+    images[:, :, 0, 0] = 0.0  # background
+    a = colour_jitter(images, torch.Generator().manual_seed(3), 3.0, 0.3)
+    b = colour_jitter(images, torch.Generator().manual_seed(3), 3.0, 0.3)
+    assert torch.equal(a, b)
+    assert not torch.allclose(a, images)
+    assert (a[:, :, 0, 0] == 0).all() and a.min() >= 0 and a.max() <= 1
+    # with no saturation or brightness change it only reorders each image's channels
+    p = colour_jitter(images, torch.Generator().manual_seed(4), 1.0, 0.0)
+    assert torch.allclose(p.sort(1).values, images.sort(1).values, atol=1e-6)
