@@ -48,13 +48,13 @@ from introdl.content3d.experiments.single_image_3d import (
     asset_figure,
     baselines,
     evaluate,
-    fit_config,
     input_images,
     render_cars,
     test_sets,
+    train_and_evaluate,
     training_azimuths,
 )
-from introdl.content3d.reconstruct import Reconstructor, ViewSet, conv_features, fit, predict
+from introdl.content3d.reconstruct import Reconstructor, ViewSet, conv_features, predict
 from introdl.content3d.view_gan import (
     ViewGANConfig,
     angular_error_deg,
@@ -164,21 +164,6 @@ class ColourAugmented(nn.Module):
             images = colour_jitter(images, self.gen, self.saturation_range,
                                    self.brightness_jitter)
         return self.model(images)
-
-
-def train_and_evaluate(cfg, train: ViewSet, test, seed: int, progress: bool,
-                       label: str) -> tuple[nn.Module, dict]:
-    """As :func:`single_image_3d.train_and_evaluate`, with the input colour jitter if on."""
-    torch.manual_seed(seed)
-    model: nn.Module = Reconstructor(size=cfg.size, subdivisions=cfg.subdivisions)
-    if cfg.colour_augment:
-        model = ColourAugmented(model, seed + 31, cfg.saturation_range, cfg.brightness_jitter)
-    losses = fit(model, train, fit_config(cfg, cfg.fit_steps), seed, progress, label)
-    cars, views, novel = test
-    res = evaluate(predict(model, input_images(views, seed)), model.faces, cars, novel,
-                   cfg.voxel_resolution, cfg.chamfer_points)
-    res["final_loss"] = float(np.mean(losses[-20:]))
-    return model, res
 
 
 def axial_error_deg(pred2: torch.Tensor, true_deg: torch.Tensor) -> torch.Tensor:
@@ -359,10 +344,15 @@ def ganverse3d(cfg: GANverse3DConfig, run: Run) -> dict[str, float]:
     generated = ViewSet(g_rgb, g_alpha, azs.expand(cfg.generated_objects, -1).clone(),
                         cfg.elevation, cfg.distance)
     base = baselines(cfg, train, test, seed, run.progress)
+
+    def jitter(model: Reconstructor) -> nn.Module:  # both encoders see the same jitter stream
+        return ColourAugmented(model, seed + 31, cfg.saturation_range, cfg.brightness_jitter)
+
+    wrap = jitter if cfg.colour_augment else None
     true_model, true_res = train_and_evaluate(cfg, train, test, seed, run.progress,
-                                              "encoder (true views)")
+                                              "encoder (true views)", wrap)
     gen_model, gen_res = train_and_evaluate(cfg, generated, test, seed, run.progress,
-                                            "encoder (generated views)")
+                                            "encoder (generated views)", wrap)
     # the domain gap, on training cars (G knows their codes; the generated-data encoder never
     # saw them): its 3D IoU from their true renders vs from G's images of them
     n = min(cfg.test_objects, cfg.train_objects)

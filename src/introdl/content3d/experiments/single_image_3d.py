@@ -20,10 +20,12 @@ cars by the same loss), which is what an encoder that ignores its input would gi
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch import nn
 
 from introdl.config import require
 from introdl.content3d.cars import Car, car_voxels, make_cars, surface_points
@@ -156,10 +158,18 @@ def fit_config(cfg, steps: int) -> FitConfig:
 
 
 def train_and_evaluate(cfg, train: ViewSet, test: tuple[list[Car], ViewSet, ViewSet],
-                       seed: int, progress: bool, label: str) -> tuple[Reconstructor, dict]:
-    """Fit a :class:`Reconstructor` on ``train`` and measure it on the held-out cars."""
+                       seed: int, progress: bool, label: str,
+                       wrap: Callable[[Reconstructor], nn.Module] | None = None,
+                       ) -> tuple[nn.Module, dict]:
+    """Fit a :class:`Reconstructor` on ``train`` and measure it on the held-out cars.
+
+    ``wrap`` puts the new model inside another module before training (``ganverse3d``
+    jitters its input colours that way); it must keep ``faces`` and the call signature.
+    """
     torch.manual_seed(seed)
     model = Reconstructor(size=cfg.size, subdivisions=cfg.subdivisions)
+    if wrap is not None:
+        model = wrap(model)
     losses = fit(model, train, fit_config(cfg, cfg.fit_steps), seed, progress, label)
     cars, views, novel = test
     res = evaluate(predict(model, input_images(views, seed)), model.faces, cars, novel,
