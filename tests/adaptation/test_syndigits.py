@@ -115,11 +115,11 @@ def test_distractors_never_cover_the_centre_digit():
     seen = 0
     for i in range(60):
         label, font = i % 10, fonts[int(rng.integers(len(fonts)))]
-        centre, others = syndigits._layers(label, font, cfg, rng)
+        centre, others = syndigits.digit_layers(label, font, cfg, rng)
         assert centre.sum() > 0
         assert not np.any((centre > 0) & (others > 0))
         seen += others.sum() > 0
-        centre, others = syndigits._layers(label, font, upright, rng)
+        centre, others = syndigits.digit_layers(label, font, upright, rng)
         columns = np.nonzero(centre.any(axis=0))[0]
         assert not others[:, columns.min():columns.max() + 1].any()  # neighbours beside it
     assert seen >= 45  # the neighbours do show (cropped) at the edges

@@ -140,7 +140,7 @@ def _paste(canvas: np.ndarray, mask: np.ndarray, x: int, y: int) -> None:
         np.maximum(region, mask[y0 - y:y1 - y, x0 - x:x1 - x], out=region)
 
 
-def _layers(label: int, path: Path, cfg: SynDigitsConfig,
+def digit_layers(label: int, path: Path, cfg: SynDigitsConfig,
             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Ink of the centre digit and of its neighbours, uint8 (side, side) at the drawing scale."""
     side = cfg.size * cfg.supersample
@@ -171,7 +171,7 @@ def _layers(label: int, path: Path, cfg: SynDigitsConfig,
     return crop[..., 0], crop[..., 1]
 
 
-def _luminance(rgb: np.ndarray) -> np.ndarray:
+def luminance(rgb: np.ndarray) -> np.ndarray:
     return rgb @ np.array([0.299, 0.587, 0.114]) / 255.0
 
 
@@ -189,7 +189,7 @@ def _palette(cfg: SynDigitsConfig, rng: np.random.Generator) -> tuple[np.ndarray
         if rng.random() >= cfg.gradient_prob:
             ends[1] = ends[0]
         fgs = _colours(16, rng)  # candidates, so that one draw nearly always suffices
-        ok = np.all(np.abs(_luminance(fgs)[:, None] - _luminance(ends)) >= cfg.min_contrast, 1)
+        ok = np.all(np.abs(luminance(fgs)[:, None] - luminance(ends)) >= cfg.min_contrast, 1)
         if ok.any():
             break
     n = cfg.size
@@ -207,7 +207,7 @@ def _palette(cfg: SynDigitsConfig, rng: np.random.Generator) -> tuple[np.ndarray
 
 def _render_one(label: int, path: Path, cfg: SynDigitsConfig,
                 rng: np.random.Generator) -> np.ndarray:
-    centre, others = _layers(label, path, cfg, rng)
+    centre, others = digit_layers(label, path, cfg, rng)
     k, n = cfg.supersample, cfg.size
     alpha = np.maximum(centre, others).reshape(n, k, n, k).mean(axis=(1, 3)) / 255.0
     sigma = rng.uniform(*cfg.blur)
