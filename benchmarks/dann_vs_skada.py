@@ -6,17 +6,20 @@ Run:  .venv/bin/pip install -e ".[bench]"     (skada and skorch)
 Same everything: the DigitNet encoder and head (``layer_name="encoder"`` for skada's
 feature hook), the same source-only network to start from (600 Adam steps on mnist5k,
 seed 0), the same labelled source train part and unlabelled target adapt part, batches
-of 64 source + 64 target images, Adam at lr 3e-4 with weight decay 5e-4, lambda 0.3,
-about 400 adaptation steps (skada counts epochs: one epoch is max(n_s, n_t) // 64 steps,
-so we run the nearest whole number of epochs and print the steps). The target test
+of 64 source + 64 target images, the ``dann`` experiment's defaults (Ganin et al. 2016's
+values): Adam at lr 1e-3 with weight decay 5e-4 annealed as ``lr / (1 + 10 p) ** 0.75``
+(for skada: skorch's ``LRScheduler`` stepping every batch), lambda 1, a 1024-1024-1
+discriminator with dropout 0.5, about 400 adaptation steps (skada counts epochs: one
+epoch is max(n_s, n_t) // 64 steps, so we run the nearest whole number of epochs and
+print the steps). The target test
 part is scored once at the end.
 
 Rows:
 - ``source-only``: the shared starting point.
 - ``ours``: :func:`introdl.adaptation.dann.train_dann` (reversal ramp to lambda, the
-  discriminator of ``introdl.nn.adversarial`` with dropout 0.5) -- as the ``dann``
-  experiment runs it.
-- ``skada (default D)``: ``skada.deep.DANN(module, "encoder", reg=0.3, num_features=128)``.
+  discriminator of ``introdl.nn.adversarial``) -- as the ``dann`` experiment runs it.
+  skada has no ramp: its reversal factor is lambda from the first step.
+- ``skada (default D)``: ``skada.deep.DANN(module, "encoder", reg=1.0, num_features=128)``.
   Its default ``DomainClassifier`` ends in ``nn.Softmax()`` over a single output, which is
   the constant 1.0: the discriminator's output and hence its gradient are constant, so
   the domain loss trains nothing and this row is source-only training in disguise (we
@@ -25,15 +28,8 @@ Rows:
   (``domain_classifier=``: skada's own gradient reversal layer, our MLP, a sigmoid), so
   skada's loop, sampler and criterion are what is compared.
 
-Measured once (seed 0, 1 thread; seconds inflated ~3-5x by a machine shared with other
-jobs at load ~14 on 2 cores, so compare accuracies, not times):
-
-    pair                 source-only  ours   skada (default D)  skada (sigmoid D)
-    mnist5k->uci-digits  0.714        0.789  0.683              0.706
-    mnist5k->mnist-m     0.700        0.741  0.708              0.689
-
-Caveat for our uci-digits row: lambda and the adaptation lr were picked on that pair
-(see ``introdl.adaptation.experiments.dann``); skada ran with the same values.
+Measured once (seed 0, 1 thread, on a machine shared with other jobs, so compare
+accuracies, not times): see benchmarks/domain_adaptation.md.
 """
 
 from __future__ import annotations
@@ -56,7 +52,14 @@ from introdl.report.tables import markdown_table
 SOURCE = "mnist5k"
 TARGETS = ("uci-digits", "mnist-m")
 SEED = 0
-STEPS, ADAPT_STEPS, BATCH, LR, ADAPT_LR, LAM = 600, 400, 64, 1e-3, 3e-4, 0.3
+STEPS, ADAPT_STEPS, BATCH, LR = 600, 400, 64, 1e-3
+# the dann experiment's defaults (Ganin et al. 2016's values; see its docstring)
+ADAPT_LR, LAM, HIDDEN, DROPOUT = 1e-3, 1.0, 1024, 0.5
+
+
+def annealing(steps: int):
+    """The paper's ``lr_p = lr / (1 + 10 p) ** 0.75`` as a LambdaLR factor of the step."""
+    return lambda s: (1 + 10 * s / steps) ** -0.75
 
 
 class SkadaDigitNet(nn.Module):
@@ -75,7 +78,7 @@ class SigmoidDomainClassifier(nn.Module):
 
     def __init__(self, in_features: int, alpha: float = 1.0) -> None:
         super().__init__()
-        self.net = DomainDiscriminator(in_features, hidden=256, dropout=0.5)
+        self.net = DomainDiscriminator(in_features, hidden=HIDDEN, dropout=DROPOUT)
         self.alpha = alpha
 
     def forward(self, x, sample_weight=None):
@@ -84,14 +87,17 @@ class SigmoidDomainClassifier(nn.Module):
         return torch.sigmoid(self.net(GradientReversalLayer.apply(x, self.alpha)))
 
 
-def skada_dann(start: DigitNet, xs, ys, xt, epochs: int, domain_classifier=None):
+def skada_dann(start: DigitNet, xs, ys, xt, epochs: int, steps: int, domain_classifier=None):
     from skada.deep import DANN  # noqa: PLC0415
+    from skorch.callbacks import LRScheduler  # noqa: PLC0415
 
     torch.manual_seed(SEED)
+    anneal = LRScheduler(policy=torch.optim.lr_scheduler.LambdaLR, lr_lambda=annealing(steps),
+                         step_every="batch")
     net = DANN(SkadaDigitNet(clone(start)), "encoder", reg=LAM, num_features=start.feature_dim,
                domain_classifier=domain_classifier, batch_size=BATCH, max_epochs=epochs,
                optimizer=torch.optim.Adam, lr=ADAPT_LR, optimizer__weight_decay=5e-4,
-               train_split=None, device="cpu", verbose=0)
+               callbacks=[("anneal", anneal)], train_split=None, device="cpu", verbose=0)
     X = np.concatenate([xs.numpy(), xt.numpy()]).astype(np.float32)
     y = np.concatenate([ys.numpy(), -np.ones(len(xt), dtype=np.int64)])
     dom = np.concatenate([np.ones(len(xs), dtype=np.int64), -2 * np.ones(len(xt), dtype=np.int64)])
@@ -122,7 +128,7 @@ def main() -> None:
         ours = clone(floor)
         train_dann(ours, src.x_train, src.y_train, tgt.x_adapt,
                    Budget(steps=ADAPT_STEPS, batch_size=BATCH, lr=ADAPT_LR), SEED, lam=LAM,
-                   dropout=0.5)
+                   hidden=HIDDEN, dropout=DROPOUT, anneal=True)
         rows.append(["", "ours (introdl)", str(ADAPT_STEPS),
                      f"{accuracy(ours, tgt.x_test, tgt.y_test):.3f}",
                      f"{time.perf_counter() - t0:.0f}", ""])
@@ -132,7 +138,7 @@ def main() -> None:
             t0 = time.perf_counter()
             try:
                 model, (lo, hi) = skada_dann(floor, src.x_train, src.y_train, tgt.x_adapt,
-                                             epochs, dc)
+                                             epochs, steps_skada, dc)
                 acc, note = f"{accuracy(model, tgt.x_test, tgt.y_test):.3f}", \
                     f"D output in [{lo:.3f}, {hi:.3f}]"
             except Exception as e:  # noqa: BLE001 -- report, keep the other rows

@@ -1,4 +1,4 @@
-"""DANN: the reversal ramp, the domain loss formula, and gradients going the right way."""
+"""DANN: the reversal ramp, the domain loss formula, gradients going the right way, and PAD."""
 
 import math
 
@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from introdl.adaptation.dann import DomainAdversarialLoss, reversal_factor, train_dann
+from introdl.adaptation.metrics import proxy_a_distance
 from introdl.adaptation.train import Budget
 
 
@@ -92,3 +93,14 @@ def test_dann_removes_the_domain_direction_and_helps_the_target_on_a_toy():
             out[lam] = leak(model), (model(xt).argmax(1) == ys).float().mean().item()
     assert out[0.0][0] > 0.1 and out[1.0][0] < 0.05, out  # w ⟂ the shift after DANN
     assert out[1.0][1] >= out[0.0][1] + 0.05, out  # and the target is classified better
+
+
+def test_proxy_a_distance_takes_the_best_linear_svm_over_c():
+    """Ganin et al.'s procedure: the smallest held-out error over C, so an upper estimate."""
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(600, 6, generator=g)
+    b = torch.randn(600, 6, generator=g) + torch.tensor([0.6, 0, 0, 0, 0, 0])  # overlapping
+    best = proxy_a_distance(a, b)
+    singles = [proxy_a_distance(a, b, cs=(c,)) for c in (1e-3, 1e-2, 1e-1, 1.0)]
+    assert 0.2 < best < 1.8, best  # neither chance nor separable
+    assert best == max(singles), (best, singles)
