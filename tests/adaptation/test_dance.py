@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 import torch
+from rich.console import Console
 
 from introdl.adaptation.dance import (
     CosineClassifier,
@@ -16,12 +18,17 @@ from introdl.adaptation.dance import (
     default_rho,
     entropy,
     open_set_scores,
+    rejection_auroc,
+    source_threshold,
     train_dance,
 )
 from introdl.adaptation.domains import Domain
 from introdl.adaptation.experiments.dance import open_partial, train_dann_cosine
 from introdl.adaptation.train import Budget
 from introdl.engine.steps import predict
+from introdl.errors import UsageError
+from introdl.experiment import get
+from introdl.runner import run_experiment
 
 
 def test_entropy_is_minus_sum_p_log_p():
@@ -134,6 +141,27 @@ def test_open_partial_drops_private_digits_and_marks_unknown():
     assert d.classes == 8 and set(d.ys.tolist()) == set(range(8))
     assert len(d.xt) == 32  # 8 of 10 digits (6 and 7 dropped) of 40
     assert set(d.yt_test.tolist()) == {0, 1, 2, 3, 4, 5, 8}  # 8 = K = "unknown"
+    assert len(d.xs_val) == 32  # the source's held-out part, its K = 8 classes only
+
+
+def test_source_threshold_accepts_the_asked_share_of_source_images():
+    h = torch.linspace(0.0, 2.0, 101)  # 0.00, 0.02, ..., 2.00
+    t = source_threshold(h, keep=0.95)
+    assert t == pytest.approx(1.9)
+    assert (h <= t).float().mean().item() == pytest.approx(96 / 101)
+    assert source_threshold(h, keep=0.5) < t  # keeping fewer gives a lower threshold
+    with pytest.raises(ValueError):
+        source_threshold(h, keep=1.0)
+
+
+def test_rejection_auroc_ranks_unknowns_by_entropy():
+    k = 2
+    confident, unsure = [6.0, 0.0], [0.1, 0.0]
+    y = torch.tensor([0, 1, k, k])
+    assert rejection_auroc(torch.tensor([confident, confident, unsure, unsure]), y) == 1.0
+    assert rejection_auroc(torch.tensor([unsure, unsure, confident, confident]), y) == 0.0
+    mixed = torch.tensor([confident, unsure, confident, unsure])
+    assert rejection_auroc(mixed, y) == pytest.approx(0.5)
 
 
 def _blobs(classes: list[int], n: int, shift: float, seed: int) -> tuple[torch.Tensor, ...]:
@@ -168,3 +196,25 @@ def test_dann_on_normalised_features_still_learns_the_source():
     model = dance_net(3, hidden=32)
     train_dann_cosine(model, xs, ys, xt, Budget(steps=40, batch_size=16), seed=0)
     assert (predict(model, xs).argmax(1) == ys).float().mean() > 0.9
+
+
+def test_tiny_run_scores_every_method_with_both_thresholds(tmp_path):
+    out = tmp_path / "r"
+    run_experiment(get("dance"), out=out, quick=True, device="cpu",
+                   sets=["steps=4", "batch_size=16", "methods=source-only,dann,dance"],
+                   console=Console(quiet=True), progress=False)
+    m = json.loads((out / "metrics.json").read_text())
+    for method in ("source_only", "dann", "dance"):
+        assert 0.0 <= m[f"{method}_src_h_score"] <= 1.0
+        assert 0.0 <= m[f"{method}_auroc"] <= 1.0
+        assert m[f"{method}_src_threshold_mnist5k_to_uci_digits"] >= 0.0
+    assert m["dann_h_loss_src"] == pytest.approx(m["source_only_src_h_score"]
+                                                 - m["dann_src_h_score"])
+    assert (out / "entropy.png").exists() and (out / "h_score.png").exists()
+
+
+@pytest.mark.parametrize("key", ["keep=1.0", "dann_dropout=1.5", "methods=dann,dance"])
+def test_bad_settings_are_refused_in_one_line(tmp_path, key):
+    with pytest.raises(UsageError, match=key.split("=")[0]):
+        run_experiment(get("dance"), out=tmp_path / "r", quick=True, device="cpu",
+                       sets=[key], console=Console(quiet=True), progress=False)

@@ -24,7 +24,11 @@ norm) are the source class *prototypes* and ``f = F(x) / ||F(x)||`` the target f
   (``H > rho + m``) more uncertain (likely unknown); those inside the margin are left alone.
 
 At test time an image with ``H(p) > rho`` is rejected as *unknown*, otherwise it gets
-``argmax p``. Defaults are the paper's: ``T = 0.05``, ``m = 0.5``, ``rho = log(K)/2``,
+``argmax p``. The authors' evaluation (``eval.py``) applies exactly this entropy test, with
+``thr = log(K)/2`` in its configs (1.49 for K = 20 classes); :func:`source_threshold` is a second,
+label-free way to set the threshold per model (from held-out *source* images), and
+:func:`rejection_auroc` scores the entropy ranking without any threshold.
+Defaults are the paper's: ``T = 0.05``, ``m = 0.5``, ``rho = log(K)/2``,
 ``eta = 0.05``, memory momentum 0 (``configs/*OPDA.yaml`` of the authors' code).
 Departure: the bank starts from the network's features of the target images (the authors'
 starts from zeros and fills as batches arrive).
@@ -36,6 +40,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from sklearn.metrics import roc_auc_score
 from torch import nn
 
 from introdl.adaptation.metrics import h_score
@@ -149,6 +154,28 @@ def open_set_scores(logits: torch.Tensor, y: torch.Tensor, rho: float) -> dict[s
     return {"known_acc": known_acc, "unknown_recall": unknown_recall,
             "h_score": h_score(known_acc, unknown_recall),
             "closed_acc": (logits[known].argmax(1) == y[known]).float().mean().item()}
+
+
+def source_threshold(source_entropy: torch.Tensor, keep: float = 0.95) -> float:
+    """The entropy below which a share ``keep`` of held-out *source* images fall.
+
+    A per-model rejection threshold set without any target label: every source image is of
+    a known class, so rejecting above this value wrongly rejects ``1 - keep`` of them (the
+    usual "95% true-positive rate" operating point of out-of-distribution detection).
+    """
+    if not 0 < keep < 1:
+        raise ValueError(f"keep must be in (0, 1), got {keep}")
+    return torch.quantile(source_entropy.double(), keep).item()
+
+
+def rejection_auroc(logits: torch.Tensor, y: torch.Tensor) -> float:
+    """Area under the ROC curve of entropy as an "unknown" score; ``y == K`` marks unknown.
+
+    Threshold-free: 1 when every unknown image has a higher entropy than every known one,
+    0.5 for a ranking no better than chance (scikit-learn's ``roc_auc_score``).
+    """
+    unknown = (y == logits.shape[1]).numpy()
+    return float(roc_auc_score(unknown, entropy(logits).numpy()))
 
 
 def target_entropy(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
