@@ -9,7 +9,12 @@ import torch
 from rich.console import Console
 from torch import nn
 
-from introdl.adaptation.cycada import TranslatorConfig, load_translator, train_translator
+from introdl.adaptation.cycada import (
+    TranslatorConfig,
+    domain_classifier_accuracy,
+    load_translator,
+    train_translator,
+)
 from introdl.errors import TrainingDiverged, UsageError
 from introdl.experiment import get
 from introdl.runner import run_experiment
@@ -77,13 +82,16 @@ def test_tiny_run_writes_table_figures_and_every_methods_accuracy(tmp_path):
     out = tmp_path / "r"
     run_experiment(get("cycada"), out=out, quick=True, device="cpu",
                    sets=["source=uci-digits", "target=mnist5k", "steps=5", "adapt_steps=3",
-                         "gan_steps=3", "gan_batch=4", "width=4", "blocks=1"],
+                         "gan_steps=3", "gan_batch=4", "width=4", "blocks=1", "c2st_steps=3"],
                    console=Console(quiet=True), progress=False)
     m = json.loads((out / "metrics.json").read_text())
     k = "uci_digits_to_mnist5k"
     for key in (f"source_only_acc_{k}", f"feature_acc_{k}", f"pixel_acc_{k}",
-                f"pixel_feature_acc_{k}", f"ceiling_acc_{k}", f"gap_closed_pixel_{k}"):
+                f"pixel_feature_acc_{k}", f"ceiling_acc_{k}", f"gap_closed_pixel_{k}",
+                f"c2st_source_{k}", f"c2st_translated_{k}"):
         assert key in m and m[key] == m[key]
+    assert 0.0 <= m[f"c2st_translated_{k}"] <= 1.0
+    assert m["c2st_drop"] == pytest.approx(m[f"c2st_source_{k}"] - m[f"c2st_translated_{k}"])
     assert m["pixel_gain_over_source_only"] == pytest.approx(
         m[f"pixel_acc_{k}"] - m[f"source_only_acc_{k}"])
     assert "uci-digits->mnist5k" in (out / "table.md").read_text()
@@ -96,8 +104,32 @@ def test_tiny_run_writes_table_figures_and_every_methods_accuracy(tmp_path):
     (["source=syndigits", "target="], "set both"),
     (["source=mnist5k", "target=mnist-n"], "unknown domain"),
     (["gan_steps=0"], "at least 1"),
+    (["noise=-1"], "no noise input"),
 ])
 def test_bad_settings_are_refused_in_one_line(tmp_path, sets, match):
     with pytest.raises(UsageError, match=match):
         run_experiment(get("cycada"), out=tmp_path / "r", quick=True, device="cpu",
                        sets=sets, console=Console(quiet=True), progress=False)
+
+
+def test_noise_input_varies_the_translation_and_to_target_is_reproducible(tmp_path):
+    cfg = TranslatorConfig(**{**TINY.__dict__, "noise": 2, "residual": False})
+    net, _ = train_translator(images(0), images(1, shift=0.4), Flat(), cfg, 0, tmp_path / "n.pt")
+    x = images(2)
+    z1, z2 = torch.rand(len(x), 2, 16, 16), torch.rand(len(x), 2, 16, 16)
+    net.eval()
+    with torch.no_grad():
+        assert (net.g_st(x, z1) - net.g_st(x, z2)).abs().mean() > 1e-4  # noise matters
+        torch.testing.assert_close(net.g_st(x, z1), net.g_st(x, z1))
+    torch.testing.assert_close(net.to_target(x), net.to_target(x))  # fixed noise seed
+    again, _ = load_translator(tmp_path / "n.pt", cfg)
+    torch.testing.assert_close(again.to_target(x), net.to_target(x))
+
+
+def test_domain_classifier_tells_different_sets_apart_and_not_alike_ones():
+    g = torch.Generator().manual_seed(0)
+    dark = torch.rand(120, 3, 32, 32, generator=g) * 0.3
+    light = 0.7 + torch.rand(120, 3, 32, 32, generator=g) * 0.3
+    also_dark = torch.rand(120, 3, 32, 32, generator=g) * 0.3
+    assert domain_classifier_accuracy(dark, light, seed=0, steps=15, batch_size=16) > 0.95
+    assert domain_classifier_accuracy(dark, also_dark, seed=0, steps=15, batch_size=16) < 0.7

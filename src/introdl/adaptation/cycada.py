@@ -25,6 +25,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from introdl.adaptation.networks import DigitNet
+from introdl.adaptation.train import Budget, accuracy, train_source_only
 from introdl.engine import checkpoint
 from introdl.engine.progress import ProgressBar
 from introdl.engine.steps import batches
@@ -48,7 +50,10 @@ class TranslatorConfig:
     width: int = 16  # generator's first-layer filters
     blocks: int = 3  # generator's residual blocks
     residual: bool = True  # generators start as the identity (see ResnetGenerator)
+    downsample: int = 1  # generator's stride-2 steps
+    noise: int = 0  # noise channels of G_st's input (PixelDA; 0: deterministic)
     disc_width: int = 32  # PatchGAN's first-layer filters
+    disc_layers: int = 2  # PatchGAN's stride-2 layers (3: 8x8 -> 4x4 patches of 38x38 pixels)
     lambda_cycle: float = 10.0  # CycleGAN's weight
     lambda_identity: float = 5.0  # CycleGAN's 0.5 * lambda_cycle
     lambda_semantic: float = 1.0  # CyCADA's weight
@@ -60,19 +65,26 @@ class Translator(nn.Module):
 
     def __init__(self, cfg: TranslatorConfig) -> None:
         super().__init__()
-        self.g_st = ResnetGenerator(width=cfg.width, blocks=cfg.blocks, residual=cfg.residual)
-        self.g_ts = ResnetGenerator(width=cfg.width, blocks=cfg.blocks, residual=cfg.residual)
-        self.d_t = PatchDiscriminator(width=cfg.disc_width)
-        self.d_s = PatchDiscriminator(width=cfg.disc_width)
+        gen = dict(width=cfg.width, blocks=cfg.blocks, downsample=cfg.downsample,
+                   residual=cfg.residual)
+        self.g_st = ResnetGenerator(**gen, noise=cfg.noise)
+        self.g_ts = ResnetGenerator(**gen)
+        self.d_t = PatchDiscriminator(width=cfg.disc_width, layers=cfg.disc_layers)
+        self.d_s = PatchDiscriminator(width=cfg.disc_width, layers=cfg.disc_layers)
 
     @torch.no_grad()
     def to_target(self, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
         """``G_st(x)`` in eval mode, batched: the translated (still labelled) source images."""
         was = self.training
         self.eval()
-        out = torch.cat([self.g_st(b) for b in x.split(batch_size)])
+        g = torch.Generator().manual_seed(0)  # the same noise every call: reproducible output
+        out = torch.cat([self.g_st(b, self._noise(b, g)) for b in x.split(batch_size)])
         self.train(was)
         return out
+
+    def _noise(self, x: torch.Tensor, g: torch.Generator) -> torch.Tensor | None:
+        k = self.g_st.noise
+        return torch.rand(len(x), k, *x.shape[2:], generator=g) if k else None
 
     @torch.no_grad()
     def cycle(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -182,3 +194,28 @@ def load_translator(path: str | Path, cfg: TranslatorConfig) -> tuple[Translator
     net = Translator(cfg)
     net.load_state_dict(state["translator"])
     return net, int(state["step"])
+
+
+def domain_classifier_accuracy(a: torch.Tensor, b: torch.Tensor, seed: int, steps: int = 150,
+                               batch_size: int = 64) -> float:
+    """How well a small CNN tells images ``a`` from images ``b``: its held-out accuracy.
+
+    A classifier two-sample test (Lopez-Paz & Oquab, 2017): the lecture CNN with two
+    outputs trains on half of each set (balanced) and is scored on the other half. 0.5:
+    the sets look alike to it; 1.0: it tells every image apart. Used to check, without
+    any label, that translated source images took the target's look (they should be
+    harder to tell from target images than the untranslated source).
+    """
+    g = torch.Generator().manual_seed(seed)
+    n = min(len(a), len(b))
+    a = a[torch.randperm(len(a), generator=g)[:n]]
+    b = b[torch.randperm(len(b), generator=g)[:n]]
+    h = n // 2
+    x_fit, x_held = torch.cat([a[:h], b[:h]]), torch.cat([a[h:], b[h:]])
+    d_fit = torch.cat([torch.zeros(h), torch.ones(h)]).long()
+    d_held = torch.cat([torch.zeros(n - h), torch.ones(n - h)]).long()
+    torch.manual_seed(seed)
+    model = DigitNet(classes=2)
+    train_source_only(model, x_fit, d_fit, Budget(steps, batch_size, 1e-3), seed,
+                      desc="domain classifier")
+    return accuracy(model, x_held, d_held)

@@ -48,18 +48,24 @@ class ResnetGenerator(nn.Module):
             ``in_channels == out_channels`` and inputs in 0..1). A change in logit space
             was tried first: MNIST's pixels sit at 0 and 1, where the sigmoid is flat,
             and the generator never moved.
+        noise: channels of uniform 0..1 per-pixel noise appended to the input (PixelDA's
+            noise input, Bousmalis et al. 2017), so that a plain black background can map
+            to a different texture per draw. A generator may learn to ignore it (pix2pix
+            saw that; so did ``cycada`` on MNIST -> MNIST-M in 300 CPU steps).
 
     Shape:
         - Input: ``(N, in_channels, H, W)``; Output: ``(N, out_channels, H, W)`` in 0..1.
     """
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3, width: int = 16,
-                 blocks: int = 3, downsample: int = 1, residual: bool = False) -> None:
+                 blocks: int = 3, downsample: int = 1, residual: bool = False,
+                 noise: int = 0) -> None:
         super().__init__()
         if residual and in_channels != out_channels:
             raise ValueError("a residual generator needs in_channels == out_channels")
-        self.residual = residual
-        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(in_channels, width, 7),
+        self.residual, self.noise = residual, noise
+        layers: list[nn.Module] = [nn.ReflectionPad2d(3),
+                                   nn.Conv2d(in_channels + noise, width, 7),
                                    nn.InstanceNorm2d(width), nn.ReLU(inplace=True)]
         ch = width
         for _ in range(downsample):
@@ -77,8 +83,14 @@ class ResnetGenerator(nn.Module):
             nn.init.zeros_(last.bias)
         self.net = nn.Sequential(*layers, nn.ReflectionPad2d(3), last)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.net(x)
+    def forward(self, x: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+        """``G(x)``; ``z`` ``(N, noise, H, W)`` is the noise (drawn from torch's RNG if None)."""
+        inp = x
+        if self.noise:
+            if z is None:
+                z = torch.rand(len(x), self.noise, *x.shape[2:], device=x.device)
+            inp = torch.cat([x, z], 1)
+        out = self.net(inp)
         if self.residual:
             return (x + out).clamp(0.0, 1.0)  # gradient flows where 0 <= x + r <= 1
         return torch.sigmoid(out)
