@@ -28,9 +28,9 @@ from torch import nn
 from introdl.adaptation.networks import DigitNet
 from introdl.adaptation.train import Budget, accuracy, train_source_only
 from introdl.engine import checkpoint
+from introdl.engine.last_good import LastGood
 from introdl.engine.progress import ProgressBar
 from introdl.engine.steps import batches
-from introdl.errors import TrainingDiverged
 from introdl.nn.discriminators import PatchDiscriminator
 from introdl.nn.gan_losses import (
     cycle_loss,
@@ -97,10 +97,6 @@ class Translator(nn.Module):
         return fake, rec
 
 
-def _finite(losses: dict[str, torch.Tensor]) -> bool:
-    return all(bool(torch.isfinite(v)) for v in losses.values())
-
-
 def train_translator(xs: torch.Tensor, xt: torch.Tensor, classifier: nn.Module,
                      cfg: TranslatorConfig, seed: int, checkpoint_path: str | Path,
                      progress: bool = False, desc: str = "cycada translator"
@@ -124,68 +120,45 @@ def train_translator(xs: torch.Tensor, xt: torch.Tensor, classifier: nn.Module,
     classifier.eval()
     for p in classifier.parameters():
         p.requires_grad_(False)
-    path = Path(checkpoint_path)
-    checkpoint.save(path, {"step": 0, "translator": net.state_dict()})
-    good = 0
+    guard = LastGood(net, checkpoint_path, cfg.checkpoint_every, cfg.steps, desc=desc,
+                     hint="lower --set gan_lr=... and run again")
     hist: dict[str, list[float]] = {k: [] for k in ("gan", "cycle", "identity", "semantic", "d")}
     source = batches(xs, batch_size=cfg.batch_size, generator=g)
     target = batches(xt, batch_size=cfg.batch_size, generator=g)
-    try:
-        with ProgressBar(cfg.steps, desc=desc, enabled=progress) as bar:
-            for step in range(cfg.steps):
-                (x_s,), (x_t,) = next(source), next(target)
-                # generators
-                fake_t, fake_s = net.g_st(x_s), net.g_ts(x_t)
-                parts = {
-                    "gan": lsgan_generator_loss(net.d_t(fake_t))
-                    + lsgan_generator_loss(net.d_s(fake_s)),
-                    "cycle": cycle_loss(x_s, net.g_ts(fake_t))
-                    + cycle_loss(x_t, net.g_st(fake_s)),
-                    "identity": identity_loss(x_t, net.g_st(x_t))
-                    + identity_loss(x_s, net.g_ts(x_s)),
-                    "semantic": semantic_consistency_loss(classifier(fake_t), classifier(x_s))
-                    + semantic_consistency_loss(classifier(fake_s), classifier(x_t)),
-                }
-                loss_g = (parts["gan"] + cfg.lambda_cycle * parts["cycle"]
-                          + cfg.lambda_identity * parts["identity"]
-                          + cfg.lambda_semantic * parts["semantic"])
-                # discriminators, on the generators' fakes as they were before this update
-                parts["d"] = (lsgan_discriminator_loss(net.d_t(x_t), net.d_t(fake_t.detach()))
-                              + lsgan_discriminator_loss(net.d_s(x_s), net.d_s(fake_s.detach())))
-                if not _finite(parts):
-                    bad = ", ".join(k for k, v in parts.items() if not torch.isfinite(v))
-                    raise _Diverged(step, bad)
-                opt_g.zero_grad(set_to_none=True)
-                loss_g.backward()
-                opt_g.step()
-                opt_d.zero_grad(set_to_none=True)
-                parts["d"].backward()
-                opt_d.step()
-                for k, v in parts.items():
-                    hist[k].append(v.item())
-                if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
-                    if _weights_finite(net):
-                        checkpoint.save(path, {"step": step + 1, "translator": net.state_dict()})
-                        good = step + 1
-                if bar.due():
-                    bar.update(step + 1, loss=loss_g.item(), samples=(step + 1) * cfg.batch_size)
-    except _Diverged as e:
-        net.load_state_dict(checkpoint.load(path)["translator"])
-        raise TrainingDiverged(
-            f"{desc}: the GAN diverged ({e.what} loss became NaN/inf at step {e.step}); kept the "
-            f"last good translator (step {good}) in {path}; lower --set gan_lr=... and run "
-            "again") from None
+    with ProgressBar(cfg.steps, desc=desc, enabled=progress) as bar:
+        for step in range(cfg.steps):
+            (x_s,), (x_t,) = next(source), next(target)
+            # generators
+            fake_t, fake_s = net.g_st(x_s), net.g_ts(x_t)
+            parts = {
+                "gan": lsgan_generator_loss(net.d_t(fake_t))
+                + lsgan_generator_loss(net.d_s(fake_s)),
+                "cycle": cycle_loss(x_s, net.g_ts(fake_t))
+                + cycle_loss(x_t, net.g_st(fake_s)),
+                "identity": identity_loss(x_t, net.g_st(x_t))
+                + identity_loss(x_s, net.g_ts(x_s)),
+                "semantic": semantic_consistency_loss(classifier(fake_t), classifier(x_s))
+                + semantic_consistency_loss(classifier(fake_s), classifier(x_t)),
+            }
+            loss_g = (parts["gan"] + cfg.lambda_cycle * parts["cycle"]
+                      + cfg.lambda_identity * parts["identity"]
+                      + cfg.lambda_semantic * parts["semantic"])
+            # discriminators, on the generators' fakes as they were before this update
+            parts["d"] = (lsgan_discriminator_loss(net.d_t(x_t), net.d_t(fake_t.detach()))
+                          + lsgan_discriminator_loss(net.d_s(x_s), net.d_s(fake_s.detach())))
+            guard.check(step, parts)
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+            opt_d.zero_grad(set_to_none=True)
+            parts["d"].backward()
+            opt_d.step()
+            for k, v in parts.items():
+                hist[k].append(v.item())
+            guard.after_step(step)
+            if bar.due():
+                bar.update(step + 1, loss=loss_g.item(), samples=(step + 1) * cfg.batch_size)
     return net, hist
-
-
-def _weights_finite(net: nn.Module) -> bool:
-    return all(bool(torch.isfinite(p).all()) for p in net.parameters())
-
-
-class _Diverged(Exception):
-    def __init__(self, step: int, what: str) -> None:
-        super().__init__(what)
-        self.step, self.what = step, what
 
 
 def load_translator(path: str | Path, cfg: TranslatorConfig) -> tuple[Translator, int]:

@@ -25,8 +25,8 @@ import torch
 
 from introdl.adaptation.funit.networks import MultiTaskDiscriminator, Translator
 from introdl.engine import checkpoint
+from introdl.engine.last_good import LastGood
 from introdl.engine.progress import ProgressBar
-from introdl.errors import TrainingDiverged
 from introdl.nn.gan_losses import lsgan_discriminator_loss, lsgan_generator_loss
 
 
@@ -41,12 +41,6 @@ class FunitConfig:
     lambda_rec: float = 5.0  # reconstruction weight
     lambda_fm: float = 5.0  # feature-matching weight
     checkpoint_every: int = 100  # steps between saves of the last good weights
-
-
-class _Diverged(Exception):
-    def __init__(self, step: int, what: str) -> None:
-        super().__init__(what)
-        self.step, self.what = step, what
 
 
 def _pick_other(style: torch.Tensor, n_styles: int, g: torch.Generator) -> torch.Tensor:
@@ -79,50 +73,37 @@ def train_funit(x: torch.Tensor, style: torch.Tensor, n_styles: int, coco: bool,
     opt_g = torch.optim.Adam(net.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
     index = [(style == s).nonzero().flatten() for s in range(n_styles)]
-    path = Path(checkpoint_path)
-    checkpoint.save(path, {"step": 0, "translator": net.state_dict()})
-    good = 0
+    guard = LastGood(net, checkpoint_path, cfg.checkpoint_every, cfg.steps, desc=desc,
+                     hint="lower --set lr=... and run again")
     hist: dict[str, list[float]] = {k: [] for k in ("gan", "rec", "fm", "d")}
-    try:
-        with ProgressBar(cfg.steps, desc=desc, enabled=progress) as bar:
-            for step in range(cfg.steps):
-                idx = torch.randint(len(x), (cfg.batch_size,), generator=g)
-                xb, sb = x[idx], style[idx]
-                tb = _pick_other(sb, n_styles, g)
-                yb = x[_draw(index, tb, g)]
-                fake, rec = net.translate_and_reconstruct(xb, yb[:, None])
-                logit_fake, feat_fake = disc.score(fake, tb)
-                parts = {"gan": lsgan_generator_loss(logit_fake),
-                         "rec": (rec - xb).abs().mean(),
-                         "fm": (feat_fake - disc.features(yb).detach()).abs().mean()}
-                loss_g = parts["gan"] + cfg.lambda_rec * parts["rec"] + cfg.lambda_fm * parts["fm"]
-                real_x, _ = disc.score(xb, sb)
-                real_y, _ = disc.score(yb, tb)
-                parts["d"] = lsgan_discriminator_loss(torch.cat([real_x, real_y]),
-                                                      disc.score(fake.detach(), tb)[0])
-                bad = [k for k, v in parts.items() if not torch.isfinite(v)]
-                if bad:
-                    raise _Diverged(step, ", ".join(bad))
-                opt_g.zero_grad(set_to_none=True)
-                loss_g.backward()
-                opt_g.step()
-                opt_d.zero_grad(set_to_none=True)
-                parts["d"].backward()
-                opt_d.step()
-                for k, v in parts.items():
-                    hist[k].append(v.item())
-                if ((step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps) and all(
-                        bool(torch.isfinite(p).all()) for p in net.parameters()):
-                    checkpoint.save(path, {"step": step + 1, "translator": net.state_dict()})
-                    good = step + 1
-                if bar.due():
-                    bar.update(step + 1, loss=loss_g.item(), samples=(step + 1) * cfg.batch_size)
-    except _Diverged as e:
-        net.load_state_dict(checkpoint.load(path)["translator"])
-        raise TrainingDiverged(
-            f"{desc}: the GAN diverged ({e.what} loss became NaN/inf at step {e.step}); kept the "
-            f"last good translator (step {good}) in {path}; lower --set lr=... and run "
-            "again") from None
+    with ProgressBar(cfg.steps, desc=desc, enabled=progress) as bar:
+        for step in range(cfg.steps):
+            idx = torch.randint(len(x), (cfg.batch_size,), generator=g)
+            xb, sb = x[idx], style[idx]
+            tb = _pick_other(sb, n_styles, g)
+            yb = x[_draw(index, tb, g)]
+            fake, rec = net.translate_and_reconstruct(xb, yb[:, None])
+            logit_fake, feat_fake = disc.score(fake, tb)
+            parts = {"gan": lsgan_generator_loss(logit_fake),
+                     "rec": (rec - xb).abs().mean(),
+                     "fm": (feat_fake - disc.features(yb).detach()).abs().mean()}
+            loss_g = parts["gan"] + cfg.lambda_rec * parts["rec"] + cfg.lambda_fm * parts["fm"]
+            real_x, _ = disc.score(xb, sb)
+            real_y, _ = disc.score(yb, tb)
+            parts["d"] = lsgan_discriminator_loss(torch.cat([real_x, real_y]),
+                                                  disc.score(fake.detach(), tb)[0])
+            guard.check(step, parts)
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+            opt_d.zero_grad(set_to_none=True)
+            parts["d"].backward()
+            opt_d.step()
+            for k, v in parts.items():
+                hist[k].append(v.item())
+            guard.after_step(step)
+            if bar.due():
+                bar.update(step + 1, loss=loss_g.item(), samples=(step + 1) * cfg.batch_size)
     return net, hist
 
 
