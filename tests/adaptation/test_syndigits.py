@@ -139,3 +139,25 @@ def test_without_debian_fonts_matplotlib_faces_suffice(monkeypatch):
     monkeypatch.setattr(syndigits, "font_files", lambda: fonts)
     x, y = render_syndigits(20, seed=0)
     assert x.shape == (20, 32, 32, 3) and x.std() > 20
+
+
+def test_font_order_does_not_depend_on_where_python_lives(monkeypatch, tmp_path):
+    """The same fonts with matplotlib installed under a prefix that sorts before or after the
+    system font folder come back in the same order (by root, then path inside it), so a seed
+    draws the same typefaces from any checkout."""
+    mpl = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    system = tmp_path / "m" / "fonts"
+    system.mkdir(parents=True)
+    for name in ("DejaVuSansMono.ttf", "DejaVuSerif-Bold.ttf"):
+        (system / name).symlink_to(mpl / name)
+    monkeypatch.setattr(syndigits, "FONT_ROOTS", (system,))
+    orders = []
+    for prefix in ("a", "z"):  # matplotlib's folder sorts before / after the system one
+        data = tmp_path / prefix / "mpl-data"
+        (data / "fonts" / "ttf").mkdir(parents=True)
+        for name in ("DejaVuSans.ttf", "cmr10.ttf"):
+            (data / "fonts" / "ttf" / name).symlink_to(mpl / name)
+        monkeypatch.setattr(matplotlib, "get_data_path", lambda d=data: str(d))
+        orders.append([f.name for f in font_files.__wrapped__()])
+    assert orders[0] == orders[1]
+    assert orders[0][:2] == ["DejaVuSansMono.ttf", "DejaVuSerif-Bold.ttf"]

@@ -66,23 +66,26 @@ class SynDigitsConfig:
 def font_files() -> list[Path]:
     """Latin typefaces that draw 0-9 distinctly: Debian's font packages plus matplotlib's fonts.
 
-    One file per family and style (an .otf is preferred to the Type 1 copy of the same face);
-    sorted. Probing every installed font takes about a second, once.
+    One file per family and style (an .otf is preferred to the Type 1 copy of the same face).
+    The order depends only on the fonts, not on where Python is installed: by root (Debian's
+    folders, then matplotlib's), then by the path inside it, so the same seed draws the same
+    typefaces from any checkout. Probing every installed font takes about a second, once.
     """
     roots = [*FONT_ROOTS, Path(matplotlib.get_data_path()) / "fonts" / "ttf"]
-    candidates = [p for root in roots if root.is_dir() for p in root.rglob("*")
+    candidates = [(_EXTENSIONS[p.suffix.lower()], i, str(p.relative_to(root)), p)
+                  for i, root in enumerate(roots) if root.is_dir() for p in root.rglob("*")
                   if p.suffix.lower() in _EXTENSIONS and not _SKIP.search(p.name)]
-    candidates.sort(key=lambda p: (_EXTENSIONS[p.suffix.lower()], str(p)))
+    candidates.sort(key=lambda c: c[:3])
     names: set[tuple[str, str]] = set()
     shapes: set[bytes] = set()
     keep = []
-    for path in candidates:
+    for _, root, rel, path in candidates:
         probe = _probe(path)
         if probe is not None and probe[0] not in names and probe[1] not in shapes:
             names.add(probe[0])
             shapes.add(probe[1])
-            keep.append(path)
-    return sorted(keep)
+            keep.append((root, rel, path))
+    return [path for _, _, path in sorted(keep)]
 
 
 def _probe(path: Path) -> tuple[tuple[str, str], bytes] | None:
