@@ -46,7 +46,7 @@ BASELINES = ("content", "example", "colour AdaIN")
 
 @dataclass
 class FunitExperimentConfig:
-    train_styles: int = 16  # styles the translators train on
+    train_styles: int = 96  # styles the translators train on (16 generalised to no unseen style)
     test_styles: int = 6  # unseen styles (own typefaces and treatments)
     data_seed: int = 2021  # draws the styles and their images
     train_per_style: int = 200  # translator training images per training style
