@@ -11,7 +11,12 @@ from PIL import Image, ImageDraw, ImageFont
 from sklearn.neighbors import KNeighborsClassifier
 
 from introdl.adaptation.domains import syndigits
-from introdl.adaptation.domains.syndigits import SynDigitsConfig, font_files, render_syndigits
+from introdl.adaptation.domains.syndigits import (
+    FONT_ROOTS,
+    SynDigitsConfig,
+    font_files,
+    render_syndigits,
+)
 from introdl.errors import DataUnavailable
 
 # one centred, upright digit of a fixed size on a plain background, nothing else random
@@ -52,7 +57,13 @@ def dejavu_templates() -> tuple[np.ndarray, np.ndarray]:
 def test_font_files_are_real_digit_faces():
     fonts = font_files()
     assert len(fonts) >= 3
-    assert fonts == sorted(set(fonts))
+    assert len(fonts) == len(set(fonts))
+    # Ordered by root (Debian's folders, then matplotlib's) and the path inside it, never by
+    # the absolute path, which would change with where the venv lives (/check/... vs /work/...).
+    roots = [*FONT_ROOTS, Path(matplotlib.get_data_path()) / "fonts" / "ttf"]
+    keys = [next((i, str(f.relative_to(r))) for i, r in enumerate(roots) if f.is_relative_to(r))
+            for f in fonts]
+    assert keys == sorted(keys)
     assert all(isinstance(f, Path) and f.is_file() for f in fonts)
     names = " ".join(f.name.lower() for f in fonts)
     assert not any(bad in names for bad in ("symbol", "dingbat", "math", "lastresort"))
