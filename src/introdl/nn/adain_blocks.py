@@ -2,7 +2,7 @@
 block whose normalisations are AdaIN layers (MUNIT, Huang et al. 2018; FUNIT, Liu et al. 2019).
 
     (mean_1, std_1, ..., mean_L, std_L) = MLP(style code)
-    AdaINResBlock(x; m1, s1, m2, s2) = x + conv(AdaIN(relu(AdaIN(conv(x); m1, s1))); m2, s2)
+    AdaINResBlock(x; m1, s1, m2, s2) = x + AdaIN(conv(relu(AdaIN(conv(x); m1, s1))); m2, s2)
 
 The decoder's feature maps thus take, layer by layer, the per-channel statistics the code
 asks for -- the "style" -- while their spatial layout comes from the content. The std is

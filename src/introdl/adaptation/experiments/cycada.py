@@ -107,6 +107,8 @@ class CycadaConfig:
         for key in ("lam", "lambda_cycle", "lambda_identity", "lambda_semantic"):
             require(self, key, getattr(self, key) >= 0, "must be >= 0")
         require(self, "noise", self.noise >= 0, "must be >= 0 (0: no noise input)")
+        require(self, "disc_layers", self.disc_layers <= 4,
+                "must be at most 4 (each halves the 32x32 image; 5 leaves a 1x1 map)")
 
 
 def _key(pair: Pair) -> str:

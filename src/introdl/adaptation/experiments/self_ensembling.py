@@ -102,7 +102,7 @@ class SelfEnsemblingExperimentConfig:
               "(smallest per-pair gain of the mean over seeds)",
               metric="min_gain_over_source_only", expected=0.05, compare=">=",
               quick_expected=0.05),
-        Claim("issue 9 goal: the best method closes >= 70% of the source-only -> "
+        Claim("issue 9 goal: self-ensembling closes >= 70% of the source-only -> "
               "target-supervised gap on every offline pair (smallest per-pair share)",
               metric="min_gap_closed", expected=0.7, compare=">=", full_only=True),
         Claim("the teacher's confident share of each target batch over training, per pair: "
@@ -167,7 +167,8 @@ def _report(res, pairs, curves, cfg, run: Run) -> dict[str, float]:
         rows.append([pair_name(pair), fmt(r["so"]), fmt(r["m"]), fmt(r["ceil"]),
                      f"{gain:+.3f}", f"{gap:.0%}", fmt(r["mask"]), fmt(r["src_m"])])
     metrics.update({"min_gain_over_source_only": min(gains),
-                    "min_gap_closed": min(gaps),  # nan (fails) if a pair has no gap
+                    # nan (fails) if a pair has no gap; min() would skip a nan after the first
+                    "min_gap_closed": float(np.min(gaps)),
                     "mean_gap_closed": float(np.nanmean(gaps)),
                     "final_mask_rate": float(np.mean([res[pair_name(p)]["mask"]
                                                       for p in pairs]))})

@@ -40,6 +40,7 @@ import torch
 
 from introdl.adaptation.cycada import TranslatorConfig, train_translator
 from introdl.adaptation.metrics import gap_closed
+from introdl.adaptation.protocol import mean_std
 from introdl.adaptation.sim2real_scenes import game_scenes, look_gap, real_scenes
 from introdl.adaptation.train import Budget, train_source_only
 from introdl.config import require
@@ -232,7 +233,7 @@ def sim2real_segmentation(cfg: Sim2RealConfig, run: Run) -> dict[str, float]:
             f"{m} acc {out['scores'][m]['pixel_acc']:.3f} mIoU {out['scores'][m]['miou']:.3f}"
             for m in METHODS))
     means = {m: {k: float(np.mean(v)) for k, v in d.items()} for m, d in per.items()}
-    spread = {m: {k: float(np.std(v)) for k, v in d.items()} for m, d in per.items()}
+    spread = {m: {k: mean_std(v)[1] for k, v in d.items()} for m, d in per.items()}  # sample std
     so, pa, ce = (means[m] for m in METHODS)
     metrics = {
         "pixel_acc_source_only": so["pixel_acc"], "pixel_acc_pixel_adapted": pa["pixel_acc"],

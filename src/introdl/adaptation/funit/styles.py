@@ -5,10 +5,11 @@ generative model (parameters are :class:`StyleSetConfig`'s):
 
 - typefaces: :func:`~introdl.adaptation.domains.syndigits.font_files` shuffled by
   ``data_seed``; each style takes its own face, so training and unseen styles never share one;
-- treatment, per style: a foreground and a background colour (uniform RGB pulled 20-100%
-  toward gray, as SynDigits; luminances differ by >= 0.3; each style's (fg, bg) pair at
-  least ``min_distance`` (RGB, 0..255) from every earlier style's) and a background pattern
-  uniform over ``flat``, ``gradient`` (to a second colour, a fixed angle), ``stripes``
+- treatment, per style: a foreground and a background colour (uniform RGB, keeping 20-100%
+  of its distance from its gray, as SynDigits; luminances differ by >= 0.3; each style's
+  (fg, bg) pair at least ``min_distance`` (RGB, 0..255) from every earlier style's) and a
+  background pattern uniform over ``flat``, ``gradient`` (to a second colour, a fixed
+  angle), ``stripes``
   (period 4-9 px, fixed angle, amplitude 25-60 of 255) and ``checker`` (period 3-6 px,
   amplitude 25-60);
 - per image: digit uniform over 0..9, height 55-85% of the crop, rotation ±20°, centre
@@ -42,7 +43,7 @@ PARTS = ("train", "classifier", "examples", "test")  # disjoint image sets of ea
 
 @dataclass(frozen=True)
 class StyleSetConfig:
-    train_styles: int = 16  # styles the translators train on
+    train_styles: int = 16  # styles the translators train on (the funit experiment: 96)
     test_styles: int = 6  # unseen styles (their own typefaces and treatments)
     size: int = 32  # crop side in pixels
     data_seed: int = 2021  # draws the styles and their images
