@@ -77,8 +77,17 @@ def test_tiny_run_writes_table_figures_and_turntable(tmp_path):
 
 
 @pytest.mark.parametrize("bad, key", [("resolutions=32,16", "resolutions"),
+                                      ("resolutions=4,8", "resolutions=4,8 .*in 8..160"),
                                       ("meshes=teapot", "meshes"), ("threshold=0", "threshold")])
 def test_bad_config_is_one_line(tmp_path, bad, key):
     with pytest.raises(UsageError, match=key):
         run_experiment(get("3d-tools"), out=tmp_path / "r", quick=True, device="cpu",
                        sets=[bad], console=Console(quiet=True), progress=False)
+
+
+def test_a_blur_that_erases_the_voxels_is_refused_in_one_line(tmp_path):
+    with pytest.raises(UsageError, match="mesh torus at resolution 8 with smooth=3 leaves no "
+                                         "surface.*smaller smooth"):
+        run_experiment(get("3d-tools"), out=tmp_path / "r", quick=True, device="cpu",
+                       sets=["meshes=torus", "resolutions=8,16", "smooth=3", "points=200",
+                             "frames=1"], console=Console(quiet=True), progress=False)

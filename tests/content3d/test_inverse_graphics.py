@@ -10,7 +10,11 @@ import torch
 from rich.console import Console
 
 from introdl.content3d.camera import Camera, look_at, orbit
-from introdl.content3d.experiments.inverse_graphics import InverseGraphicsConfig, _cameras
+from introdl.content3d.experiments.inverse_graphics import (
+    InverseGraphicsConfig,
+    _cameras,
+    _shared_view,
+)
 from introdl.content3d.fit import (
     DeformedSphere,
     FitSettings,
@@ -147,3 +151,31 @@ def test_bad_config_is_one_line(tmp_path, bad):
 def test_config_fields_have_the_quick_preset():
     fields = {f.name for f in dataclasses.fields(InverseGraphicsConfig)}
     assert set(get("inverse-graphics").quick) <= fields
+
+
+@pytest.mark.parametrize("sets, match", [
+    (["eval_azimuths=4", "eval_elevations=15,45"], r"eval_azimuths=4 .*azimuth 45, elevation 15"),
+    (["eval_azimuths=6", "eval_elevations=45"], r"eval_azimuths=6 .*azimuth 90, elevation 45"),
+])
+def test_held_out_views_that_are_training_views_are_refused(tmp_path, sets, match):
+    with pytest.raises(UsageError, match=match):
+        run_experiment(get("inverse-graphics"), out=tmp_path / "r", quick=True, device="cpu",
+                       sets=sets, console=Console(quiet=True), progress=False)
+
+
+def test_default_and_quick_held_out_views_share_no_training_view():
+    cfg = InverseGraphicsConfig()
+    assert _shared_view(cfg) is None
+    assert _shared_view(dataclasses.replace(cfg, **get("inverse-graphics").quick)) is None
+    # same azimuths (8 vs 8, offset 22.5) but a training elevation: still no shared view
+    assert _shared_view(dataclasses.replace(cfg, eval_elevations=(15.0,))) is None
+
+
+@pytest.mark.parametrize("text", ["v 0 0 0\nv 1 0 0\nf 1 2 7\n", "hello world\n"])
+def test_a_bad_obj_file_is_refused_in_one_line(tmp_path, text):
+    bad = tmp_path / "bad.obj"
+    bad.write_text(text)
+    with pytest.raises(UsageError, match="bad.obj") as e:
+        run_experiment(get("inverse-graphics"), out=tmp_path / "r", quick=True, device="cpu",
+                       sets=[f"mesh={bad}"], console=Console(quiet=True), progress=False)
+    assert "\n" not in str(e.value)

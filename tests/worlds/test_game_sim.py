@@ -55,3 +55,14 @@ def test_bad_settings_are_one_line(tmp_path, sets, fragment):
     with pytest.raises(UsageError, match=fragment):
         run_experiment(get("game-sim"), out=tmp_path / "r", quick=True, device="cpu",
                        sets=sets, console=Console(quiet=True), progress=False)
+
+
+def test_settings_where_the_agent_is_always_caught_are_refused_before_training(tmp_path):
+    sets = ["n_ghosts=4", "p_chase=1", "epsilon=1", "clip_steps=50", "train_clips=4",
+            "batch_size=2"]
+    with pytest.raises(UsageError, match="caught in almost every recorded game; use fewer "
+                                         "n_ghosts") as e:
+        run_experiment(get("game-sim"), out=tmp_path / "r", quick=True, device="cpu",
+                       sets=sets, console=Console(quiet=True), progress=False)
+    assert "\n" not in str(e.value)
+    assert not (tmp_path / "r" / "game_sim.pt").exists()

@@ -133,3 +133,10 @@ def test_unknown_slot_is_refused_in_one_line(tmp_path):
         run_experiment(get("meta-sim"), out=tmp_path / "r", quick=True, device="cpu",
                        sets=["learned=car.wheels"], console=Console(quiet=True),
                        progress=False)
+
+
+@pytest.mark.parametrize("bad", ["hidden=0", "layers=0", "layers=-1"])
+def test_gnn_size_out_of_range_is_refused_in_one_line(tmp_path, bad):
+    with pytest.raises(UsageError, match=f"--set {bad} is out of range"):
+        run_experiment(get("meta-sim"), out=tmp_path / "r", quick=True, device="cpu",
+                       sets=[bad], console=Console(quiet=True), progress=False)

@@ -68,6 +68,8 @@ def test_cli_play_and_its_one_line_errors(run_dir, tmp_path, capsys):
                           (["play", "game-sim", "--checkpoint", str(tmp_path / "no"),
                             "--steps", "2"], "no game-sim checkpoint"),
                           ([*argv[:5], "0"], "--steps"),
+                          ([*argv, "--seed", "-1"], "--seed -1 is out of range"),
+                          ([*argv, "--seed", str(2**32)], "--seed 4294967296 is out of range"),
                           ([*argv[:6], "--out", str(tmp_path / "x.png")], ".gif"),
                           (argv[:4], "not a terminal")):
         assert main(bad) == 2

@@ -36,3 +36,17 @@ def test_bad_config_is_one_line(tmp_path, bad):
     with pytest.raises(UsageError, match=bad.split("=")[0]):
         run_experiment(get("road-graphs"), out=tmp_path / "r", quick=True, device="cpu",
                        sets=[bad], console=Console(quiet=True), progress=False)
+
+
+def test_procedural_training_windows_cannot_reach_the_held_out_seeds(tmp_path):
+    with pytest.raises(UsageError, match="proc_train=51.*seed offset 50"):
+        run_experiment(get("road-graphs"), out=tmp_path / "r", quick=True, device="cpu",
+                       sets=["proc_train=51"], console=Console(quiet=True), progress=False)
+    assert not (tmp_path / "r" / "metrics.json").exists()
+
+
+def test_a_city_left_without_windows_is_named_before_training(tmp_path):
+    with pytest.raises(UsageError, match="min_edges=100000 leaves helsinki with 0 training"):
+        run_experiment(get("road-graphs"), out=tmp_path / "r", quick=True, device="cpu",
+                       sets=["min_edges=100000"], console=Console(quiet=True), progress=False)
+    assert not (tmp_path / "r" / "metrics.json").exists()

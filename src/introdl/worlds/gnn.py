@@ -149,7 +149,8 @@ class SceneGNN(nn.Module):
         self.register_buffer("scale", torch.tensor(schema.scale, dtype=torch.float32))
 
     def deltas(self, batch: GraphBatch) -> torch.Tensor:
-        """Per-node, per-attribute change in standard deviations (V, A), before masking."""
+        """Per-node, per-attribute change (V, A) before the tanh bound and masking, in units of
+        each attribute's ``scale`` (its prior std unless a scale was given)."""
         h = self.embed(batch.features)
         src, dst = batch.edges
         deg = torch.zeros(len(h)).index_add_(0, dst, torch.ones(len(dst))).clamp_min(1)

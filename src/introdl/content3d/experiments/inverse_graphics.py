@@ -4,8 +4,9 @@ Target: pybullet's rubber duck (``pybullet_data/duck.obj``, zlib licence; 2108 v
 once its UV seams are welded, textured with ``duckCM.png``), normalised to the unit sphere
 and rendered by our renderer with its texture, Lambert lighting from one known direction,
 at ``azimuths`` x ``elevations`` training views. The images are renders of a real mesh, not
-photographs. Evaluation uses *held-out* views (azimuths offset by half a step, at other
-elevations), never seen by the fit.
+photographs. Evaluation uses *held-out* views (``eval_azimuths`` per ring, offset by half
+their own step, at other elevations), never seen by the fit; a setting that would make a
+held-out view coincide with a training view is refused.
 
 Model (:mod:`introdl.content3d.fit`): an icosphere (radius ``radius``) with per-vertex
 offsets and colours, lit by the same known light; Adam on 1 - IoU(silhouette, target mask)
@@ -39,6 +40,7 @@ from introdl.config import require
 from introdl.content3d.camera import Camera, look_at, orbit
 from introdl.content3d.fit import DeformedSphere, FitSettings, Views, fit_mesh, silhouette_iou
 from introdl.content3d.mesh import load_mesh, load_textured_mesh, normalize
+from introdl.content3d.meshio import read_mesh
 from introdl.content3d.metrics import chamfer_distance, fscore
 from introdl.content3d.renderer import render
 from introdl.content3d.sampling import sample_surface
@@ -58,7 +60,7 @@ class InverseGraphicsConfig:
     size: int = 64  # image side, pixels
     azimuths: int = 8  # training views per elevation ring
     elevations: tuple[float, ...] = (15.0, 45.0)  # training rings, degrees
-    eval_azimuths: int = 8  # held-out views per ring, offset by half a training step
+    eval_azimuths: int = 8  # held-out views per ring, offset by half their own step
     eval_elevations: tuple[float, ...] = (30.0, 0.0)  # held-out rings, degrees
     distance: float = 4.0  # camera distance from the origin (the mesh fits the unit sphere)
     fov_deg: float = 30.0
@@ -83,6 +85,7 @@ class InverseGraphicsConfig:
     def validate(self) -> None:
         require(self, "mesh", _mesh_path(self.mesh).is_file(),
                 "give a mesh in pybullet_data (e.g. duck, teddy2_VHACD_CHs) or an .obj path")
+        read_mesh(_mesh_path(self.mesh), merge=False)  # a bad file: one-line UsageError
         require(self, "size", 16 <= self.size <= 256, "use 16 to 256 pixels")
         require(self, "azimuths", self.azimuths >= 1, "must be at least 1")
         require(self, "elevations", len(self.elevations) >= 1
@@ -92,6 +95,11 @@ class InverseGraphicsConfig:
         require(self, "eval_elevations", len(self.eval_elevations) >= 1
                 and all(abs(e) < 90 for e in self.eval_elevations),
                 "give one or more elevations strictly between -90 and 90 degrees")
+        shared = _shared_view(self)
+        require(self, "eval_azimuths", shared is None,
+                f"the held-out view at azimuth {shared[0] if shared else 0:g}, elevation "
+                f"{shared[1] if shared else 0:g} degrees is also a training view; change "
+                "eval_azimuths or use eval_elevations other than the training elevations")
         require(self, "fov_deg", 5 <= self.fov_deg <= 120, "use 5 to 120 degrees")
         require(self, "distance",
                 self.distance * np.sin(np.radians(self.fov_deg / 2)) >= 1.0,
@@ -126,9 +134,32 @@ def _mesh_path(name: str) -> Path:
     return Path(pybullet_data.getDataPath()) / f"{name}.obj"
 
 
-def _cameras(cfg: InverseGraphicsConfig, n_az: int, elevations, offset: float) -> Camera:
+def _angles(n_az: int, elevations, offset: float) -> tuple[list[float], list[float]]:
+    """(azimuths, elevations) in degrees of ``n_az`` views per ring, starting at ``offset``."""
     az = [offset + i * 360.0 / n_az for i in range(n_az)] * len(elevations)
     el = [float(e) for e in elevations for _ in range(n_az)]
+    return az, el
+
+
+def _eval_offset(cfg: InverseGraphicsConfig) -> float:
+    """Held-out azimuths start half of their own step (not the training step) from 0."""
+    return 180.0 / cfg.eval_azimuths
+
+
+def _shared_view(cfg: InverseGraphicsConfig, tol: float = 1e-3) -> tuple[float, float] | None:
+    """A held-out (azimuth, elevation) that is also a training view, or None."""
+    train = list(zip(*_angles(cfg.azimuths, cfg.elevations, 0.0), strict=True))
+    held = zip(*_angles(cfg.eval_azimuths, cfg.eval_elevations, _eval_offset(cfg)), strict=True)
+    for a, e in held:
+        for ta, te in train:
+            gap = abs((a - ta + 180.0) % 360.0 - 180.0)
+            if gap < tol and abs(e - te) < tol:
+                return a % 360.0, e
+    return None
+
+
+def _cameras(cfg: InverseGraphicsConfig, n_az: int, elevations, offset: float) -> Camera:
+    az, el = _angles(n_az, elevations, offset)
     return Camera(look_at(orbit(torch.tensor(az), torch.tensor(el), cfg.distance)), cfg.fov_deg)
 
 
@@ -237,8 +268,7 @@ def inverse_graphics(cfg: InverseGraphicsConfig, run: Run) -> dict[str, float]:
     target = load_target(cfg)
     train = render_target(target, _cameras(cfg, cfg.azimuths, cfg.elevations, 0.0), cfg)
     held_out = render_target(
-        target, _cameras(cfg, cfg.eval_azimuths, cfg.eval_elevations,
-                         180.0 / cfg.eval_azimuths), cfg)
+        target, _cameras(cfg, cfg.eval_azimuths, cfg.eval_elevations, _eval_offset(cfg)), cfg)
     what = "textured" if target.textured else "untextured (grey)"
     run.print(f"target: {cfg.mesh} ({what}, {len(target.surface[0])} vertices), "
               f"{len(train)} training views, {len(held_out)} held-out views, "

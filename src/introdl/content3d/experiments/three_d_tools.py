@@ -69,8 +69,9 @@ class ThreeDToolsConfig:
                     (closest(m, known) for m in self.meshes if m not in known), ""))
         require(self, "resolutions", len(self.resolutions) >= 2
                 and list(self.resolutions) == sorted(set(self.resolutions))
-                and 4 <= self.resolutions[0] and self.resolutions[-1] <= 160,
-                "give two or more increasing resolutions in 4..160, e.g. 16,32,64")
+                and 8 <= self.resolutions[0] and self.resolutions[-1] <= 160,
+                "give two or more increasing resolutions in 8..160, e.g. 16,32,64 (below 8 "
+                "thin meshes such as the torus voxelise to nothing)")
         require(self, "points", self.points >= 100, "must be at least 100")
         require(self, "threshold", self.threshold > 0, "must be > 0")
         require(self, "smooth", 0 <= self.smooth <= 3, "must be in [0, 3] voxels")
@@ -99,6 +100,18 @@ def load_shape(name: str) -> tuple[torch.Tensor, torch.Tensor, str]:
     lo, hi = verts.min(0).values, verts.max(0).values
     verts = (verts - (lo + hi) / 2) * (2 * HALF_EXTENT / (hi - lo).max())
     return verts, faces.long(), source
+
+
+def _reconstruct(occ: torch.Tensor, smooth: float, name: str, r: int):
+    """Marching cubes of the voxels; a one-line UsageError when nothing is left to mesh."""
+    try:
+        rv, rf = occupancy_to_mesh(occ, smooth)
+    except ValueError:  # no voxel (or, after the blur, no value) reaches the 0.5 level
+        rv, rf = None, []
+    if len(rf) == 0:
+        raise UsageError(f"mesh {name} at resolution {r} with smooth={smooth:g} leaves no "
+                         "surface to reconstruct: use higher resolutions or a smaller smooth")
+    return rv, rf
 
 
 def _trimesh(verts, faces) -> trimesh.Trimesh:
@@ -169,7 +182,7 @@ def three_d_tools(cfg: ThreeDToolsConfig, run: Run) -> dict[str, float]:
             per_mesh[name] = {}
             for r in rs:
                 occ = voxelize(verts, faces, r)
-                rv, rf = occupancy_to_mesh(occ, cfg.smooth)
+                rv, rf = _reconstruct(occ, cfg.smooth, name, r)
                 rec, rec_n = sample_surface(rv, rf, cfg.points, seed + 700 + r)
                 m = compare_clouds(ref, ref_n, rec, rec_n, cfg.threshold)
                 m["volume_error"] = abs(voxel_volume(occ) - mesh.volume) / mesh.volume

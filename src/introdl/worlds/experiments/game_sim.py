@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from introdl.config import require
+from introdl.errors import UsageError
 from introdl.experiment import Claim, Fact, experiment
 from introdl.report.plots import plt  # headless matplotlib
 from introdl.report.tables import markdown_table
@@ -69,6 +70,19 @@ class GameSimConfig:
                 "the simulator without memory beside it)")
 
 
+def _record(cfg: GameSimConfig, n: int, seed: np.random.SeedSequence,
+            params: GameParams) -> Clips:
+    """``record_clips``, with a one-line UsageError when the settings make clips impossible."""
+    try:
+        return record_clips(n, cfg.clip_steps, np.random.default_rng(seed), params,
+                            epsilon=cfg.epsilon)
+    except RuntimeError:  # the agent is caught in almost every game before the clip ends
+        raise UsageError(f"--set n_ghosts={cfg.n_ghosts} p_chase={cfg.p_chase:g} "
+                         f"epsilon={cfg.epsilon:g} clip_steps={cfg.clip_steps}: the agent is "
+                         "caught in almost every recorded game; use fewer n_ghosts, a lower "
+                         "p_chase or epsilon, or a shorter clip_steps") from None
+
+
 def _held_out(train: Clips, test: Clips) -> tuple[Clips, int]:
     """Drop test clips whose wall layout occurs in training; returns (kept, dropped)."""
     seen = {w.tobytes() for w in train.walls}
@@ -113,11 +127,8 @@ def game_sim(cfg: GameSimConfig, run: Run) -> dict[str, float]:
     cpu0 = time.process_time()
     params = GameParams(n_ghosts=cfg.n_ghosts, p_chase=cfg.p_chase)
     seeds = np.random.SeedSequence(run.seed).spawn(2)
-    train = record_clips(cfg.train_clips, cfg.clip_steps, np.random.default_rng(seeds[0]),
-                         params, epsilon=cfg.epsilon)
-    test, dropped = _held_out(train, record_clips(cfg.test_clips, cfg.clip_steps,
-                                                  np.random.default_rng(seeds[1]), params,
-                                                  epsilon=cfg.epsilon))
+    train = _record(cfg, cfg.train_clips, seeds[0], params)
+    test, dropped = _held_out(train, _record(cfg, cfg.test_clips, seeds[1], params))
     run.print(f"simulated game: {len(train)} training clips, {len(test)} held-out clips "
               f"({dropped} dropped for a wall layout seen in training), {cfg.clip_steps} "
               "actions each")

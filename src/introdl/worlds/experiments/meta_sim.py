@@ -118,6 +118,8 @@ class MetaSimConfig:
                 + ", ".join(SLOTS))
         require(self, "steps", self.steps >= 1, "must be at least 1")
         require(self, "batch_size", self.batch_size >= 2, "MMD needs at least 2 scenes")
+        require(self, "hidden", self.hidden >= 1, "must be at least 1 (GNN width)")
+        require(self, "layers", self.layers >= 1, "must be at least 1 message-passing round")
         require(self, "n_real", self.n_real >= 8, "must be at least 8")
         require(self, "n_eval", self.n_eval >= 12, "must be at least 12")
         require(self, "snapshots", self.snapshots >= 2, "must be at least 2")

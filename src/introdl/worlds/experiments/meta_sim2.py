@@ -277,8 +277,8 @@ def meta_sim2(cfg: MetaSim2Config, run: Run) -> dict[str, float]:
               f"TV {out['tv_prior']:.3f} -> {out['tv_learned']:.3f}; mean cars prior "
               f"{out['cars_prior']:.2f}, learned {out['cars_learned']:.2f}, real "
               f"{out['cars_real']:.2f}")
-    run.print(f"feature MMD^2 to fresh real images: prior {out['mmd_prior']:.4f} -> learned "
-              f"{out['mmd_learned']:.4f}; learned rules "
+    run.print(f"feature MMD^2 to fresh real-world (simulated) images: prior "
+              f"{out['mmd_prior']:.4f} -> learned {out['mmd_learned']:.4f}; learned rules "
               + ", ".join(f"{k} {np.round(v, 2).tolist()}" for k, v in rules.probs().items()))
 
     if cfg.detector:

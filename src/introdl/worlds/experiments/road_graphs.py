@@ -27,6 +27,7 @@ import networkx as nx
 import numpy as np
 
 from introdl.config import require
+from introdl.errors import UsageError
 from introdl.experiment import Claim, Fact, experiment
 from introdl.report.plots import figure
 from introdl.run import Run
@@ -59,7 +60,8 @@ class RoadGraphsConfig:
         require(self, "extent", 200 <= self.extent <= 800, "use 200..800 metres")
         require(self, "step", 10 <= self.step <= self.extent / 4, "use 10 .. extent/4 metres")
         require(self, "snap", 0 < self.snap < self.step, "must be in (0, step)")
-        require(self, "proc_train", self.proc_train >= 1, "must be at least 1")
+        require(self, "proc_train", 1 <= self.proc_train <= 50,
+                "use 1..50 (held-out procedural windows start at seed offset 50)")
         require(self, "proc_test", self.proc_test >= 1, "must be at least 1")
         require(self, "orders", self.orders >= 1, "must be at least 1")
         require(self, "epochs", self.epochs >= 1, "must be at least 1")
@@ -143,6 +145,12 @@ def _extend_input(window: nx.Graph, extent: float, step: float, keep: float = 0.
 def road_graphs(cfg: RoadGraphsConfig, run: Run) -> dict[str, float]:
     t = Turtle(step=cfg.step)
     cities = _cities(cfg, run.seed)
+    for name in REAL:
+        train, test = cities[name]
+        if not train or not test:
+            raise UsageError(f"--set min_edges={cfg.min_edges} leaves {name} with "
+                             f"{len(train)} training and {len(test)} held-out windows: "
+                             "use a smaller min_edges (default 8) or extent")
     rng = np.random.default_rng(run.seed)
     examples = []
     for cid, name in enumerate(CITIES):

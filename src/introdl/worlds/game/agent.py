@@ -6,10 +6,10 @@ path (breadth-first search) to the nearest food, avoiding cells next to a ghost 
 agent has no power when such a path exists. ``random``: every action uniform.
 
 A clip is ``steps`` actions and ``steps + 1`` frames from a new game. Clips in which the agent
-is caught, or eats all the food, before ``steps`` actions are discarded and another game is
-drawn (a stated selection: the simulator learns the game while it is running). Every clip of
-one call comes from its own game drawn from one seeded generator, so calls with different
-seeds give held-out maps and ghost moves.
+is caught (at any step, the last one included) or eats all the food before the last action
+are discarded and another game is drawn (a stated selection: the simulator learns the game
+while it is running). Every clip of one call comes from its own game drawn from one seeded
+generator, so calls with different seeds give held-out maps and ghost moves.
 """
 
 from __future__ import annotations
