@@ -104,3 +104,16 @@ def test_proxy_a_distance_takes_the_best_linear_svm_over_c():
     singles = [proxy_a_distance(a, b, cs=(c,)) for c in (1e-3, 1e-2, 1e-1, 1.0)]
     assert 0.2 < best < 1.8, best  # neither chance nor separable
     assert best == max(singles), (best, singles)
+
+
+def test_proxy_a_distance_and_knn_take_seeds_past_scikit_learns_range():
+    """A run's ``seed + i`` can reach 2**32 (--seed 4294967295, seeds=2): no crash."""
+    from introdl.adaptation.metrics import knn_class_accuracy
+
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(40, 4, generator=g), torch.randn(40, 4, generator=g) + 1.0
+    pad = proxy_a_distance(a, b, seed=2**32 + 1)
+    assert 0.0 <= pad <= 2.0
+    assert pad == proxy_a_distance(a, b, seed=2**32 + 1)  # still reproducible
+    y = torch.arange(40) % 2
+    assert knn_class_accuracy(a, y, seed=2**32 + 3) == knn_class_accuracy(a, y, seed=3)

@@ -1,8 +1,11 @@
 """PAC: rotation labels, the augmentations, the thresholded consistency loss, a tiny run."""
 
+import pytest
 import torch
 import torch.nn.functional as F
+from rich.console import Console
 
+import introdl.adaptation.experiments.pac as pac_experiment
 from introdl.adaptation.mme import cosine_net, few_shot
 from introdl.adaptation.pac import (
     ConsistencyLoss,
@@ -15,6 +18,9 @@ from introdl.adaptation.pac import (
     weak_augment,
 )
 from introdl.adaptation.train import Budget, accuracy
+from introdl.errors import UsageError
+from introdl.experiment import get
+from introdl.runner import run_experiment
 
 
 def _l_shape() -> torch.Tensor:
@@ -115,3 +121,32 @@ def test_pac_stage_two_learns_a_tiny_problem():
                       seed=0)
     assert accuracy(model, xt, yt) > 0.8
     assert rates[-1] > rates[0]  # more pseudo-labels pass the threshold as it learns
+
+
+@pytest.mark.parametrize("sets, match", [
+    (["shots=1,1"], r"--set shots=1,1 is out of range: name each shot count once"),
+    (["shots=3,1,3"], "name each shot count once"),
+    (["shots=0"], "positive shot counts"),
+])
+def test_bad_settings_are_refused_in_one_line(tmp_path, sets, match):
+    with pytest.raises(UsageError, match=match):
+        run_experiment(get("pac"), out=tmp_path / "r", quick=True, device="cpu",
+                       sets=sets, console=Console(quiet=True), progress=False)
+
+
+def test_too_many_shots_are_refused_before_any_training(tmp_path, monkeypatch):
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started before the shot count was checked")
+
+    monkeypatch.setattr(pac_experiment, "train_s_plus_t", no_training)
+    with pytest.raises(UsageError, match=r"--set shots=1,100000 is out of range: mnist-m's "
+                                         r"labelled train part has \d+ images of its smallest"):
+        run_experiment(get("pac"), out=tmp_path / "r", quick=True, device="cpu",
+                       sets=["shots=1,100000"], console=Console(quiet=True), progress=False)
+
+
+def test_gap_share_is_gap_closed_and_na_without_a_gap():
+    assert pac_experiment._share(0.8, 0.6, 1.0) == "0.50"
+    assert pac_experiment._share(0.5, 0.6, 1.0) == "-0.25"  # worse than S+T: negative
+    assert pac_experiment._share(0.8, 0.7, 0.7) == "n/a"  # no gap: not a huge number
+    assert pac_experiment._share(0.8, 0.7, 0.6) == "n/a"  # ceiling below S+T

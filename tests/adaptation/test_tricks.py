@@ -63,6 +63,18 @@ def test_adabn_averages_over_batches_and_leaves_weights_untouched():
         assert torch.equal(v, weights[k]), k
 
 
+def test_adabn_weighs_every_image_alike_when_the_size_does_not_divide():
+    torch.manual_seed(2)
+    model = DigitNet(norm="batch")
+    x_t = torch.rand(70, 3, 32, 32)  # batch 32: chunks 24 + 23 + 23, not 32 + 32 + 6
+    x_t[64:] *= 0.3  # the last 6 are darker: as a batch of their own they would weigh 1/3
+    first_bn_input = _bn_inputs(model, x_t)[0]
+    adapt_batch_norm(model, x_t, batch_size=32)
+    bn = batch_norm_layers(model)[0]
+    # equal chunks: within 5e-3 of the mean over all 70 (32 + 32 + 6 batches: off by 0.25)
+    assert torch.allclose(bn.running_mean, first_bn_input.mean((0, 2, 3)), atol=5e-3)
+
+
 def test_adabn_refuses_a_network_without_batch_norm():
     with pytest.raises(ValueError, match="batch norm"):
         adapt_batch_norm(DigitNet(), torch.rand(4, 3, 32, 32))
@@ -141,3 +153,14 @@ def test_affine_shift_moves_a_dot():
 def test_da_tricks_config_refuses_unknown_trick():
     with pytest.raises(UsageError, match="tricks"):
         DaTricksConfig(tricks="adabn,magic").validate()
+
+
+@pytest.mark.parametrize("fields, match", [
+    ({"source": "mnist5k", "target": "mnist-m,mnist-m"}, "twice"),
+    ({"source": "mnist5k", "target": "mnist-m,uci-digitz"}, "unknown domain 'uci-digitz'"),
+    ({"source": "mnist5k", "target": "mnist5k"}, "both 'mnist5k'"),
+    ({"source": "", "target": "mnist-m"}, "set both"),
+])
+def test_da_tricks_config_refuses_bad_pairs_before_training(fields, match):
+    with pytest.raises(UsageError, match=match):
+        DaTricksConfig(**fields).validate()

@@ -37,8 +37,10 @@ def adapt_batch_norm(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) 
     Args:
         model: a network with at least one BatchNorm layer; its weights are untouched.
         x: the target's unlabelled adaptation images ``(N, 3, 32, 32)``.
-        batch_size: images per forward pass; the running stats are the cumulative
-            average of the per-batch statistics.
+        batch_size: largest number of images per forward pass. ``x`` is cut into equal
+            chunks (sizes differ by at most one), because the running stats are the plain
+            average of the per-chunk statistics: a short last batch would weigh as much as
+            a full one.
 
     Returns:
         ``model`` (same object), in the train/eval mode it had before.
@@ -53,7 +55,7 @@ def adapt_batch_norm(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) 
         bn.momentum = None  # cumulative moving average over the batches below
     model.train()  # BN uses (and records) the batch's own statistics
     device = next(model.parameters()).device
-    for b in x.split(batch_size):
+    for b in x.tensor_split(-(-len(x) // batch_size)):  # ceil(N / batch_size) equal chunks
         model(b.to(device))
     for bn, m in zip(layers, momenta, strict=True):
         bn.momentum = m

@@ -3,7 +3,11 @@
 One network, three parts: encoder ``f``, label head ``g``, domain discriminator ``D``
 behind a gradient reversal layer ``R``. One loss, minimised by all of them at once::
 
-    L = CE(g(f(x_s)), y_s)  +  BCE(D(R(f(x_s))), 1) + BCE(D(R(f(x_t))), 0)
+    L = CE(g(f(x_s)), y_s)  +  BCE(D(R([f(x_s); f(x_t)])), [1; 0])
+
+The domain term is one BCE mean over the joined source + target batch; with equal batch
+sizes that is ``(BCE(D(R(f(x_s))), 1) + BCE(D(R(f(x_t))), 0)) / 2``, half the sum of the
+two domain losses, as common DANN implementations compute it.
 
 ``D`` descends the domain loss (it learns to tell source from target), while the
 reversed gradient makes ``f`` *ascend* it (features the discriminator cannot tell
@@ -31,7 +35,9 @@ from introdl.nn.adversarial import DomainDiscriminator, GradientReversal
 
 
 class DomainAdversarialLoss(nn.Module):
-    """``BCE(D(R(z_s)), 1) + BCE(D(R(z_t)), 0)`` averaged over both batches, and D's accuracy.
+    """One BCE mean over the joined batch ``[z_s; z_t]`` (labels 1, 0), and D's accuracy.
+
+    With equal batch sizes this is ``(BCE(D(R(z_s)), 1) + BCE(D(R(z_t)), 0)) / 2``.
 
     Args:
         discriminator: ``D``, features -> logit "source".

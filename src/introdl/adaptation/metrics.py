@@ -28,6 +28,8 @@ def proxy_a_distance(source: torch.Tensor, target: torch.Tensor, seed: int = 0,
     ``eps`` is the smallest held-out error over ``cs`` (an error above 1/2 counts as
     ``1 - error``), the procedure of DANN's reference code. Taking the best ``C`` makes the
     distance an upper estimate: "near chance" has to hold for every probe tried.
+    ``seed`` may be any non-negative integer (a run's ``seed + i`` can pass ``2**32``);
+    scikit-learn gets it modulo ``2**32``, so smaller seeds are used unchanged.
     """
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
@@ -38,7 +40,8 @@ def proxy_a_distance(source: torch.Tensor, target: torch.Tensor, seed: int = 0,
     n = min(len(fs), len(ft))  # balanced, so chance is exactly 1/2
     X = np.concatenate([fs[:n], ft[:n]])
     d = np.r_[np.zeros(n), np.ones(n)]
-    Xtr, Xte, dtr, dte = train_test_split(X, d, test_size=0.5, random_state=seed, stratify=d)
+    Xtr, Xte, dtr, dte = train_test_split(X, d, test_size=0.5, random_state=seed % 2**32,
+                                          stratify=d)
     scaler = StandardScaler().fit(Xtr)
     Xtr, Xte = scaler.transform(Xtr), scaler.transform(Xte)
     eps = 0.5
@@ -50,11 +53,14 @@ def proxy_a_distance(source: torch.Tensor, target: torch.Tensor, seed: int = 0,
 
 def knn_class_accuracy(features: torch.Tensor, labels: torch.Tensor, k: int = 5,
                        folds: int = 5, seed: int = 0) -> float:
-    """Cross-validated k-NN accuracy of ``labels`` from ``features`` (cosine distance)."""
+    """Cross-validated k-NN accuracy of ``labels`` from ``features`` (cosine distance).
+
+    ``seed`` is taken modulo ``2**32``, scikit-learn's ``random_state`` range.
+    """
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.neighbors import KNeighborsClassifier
 
-    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    cv = StratifiedKFold(folds, shuffle=True, random_state=seed % 2**32)
     knn = KNeighborsClassifier(k, metric="cosine")
     return float(cross_val_score(knn, features.numpy(), labels.numpy(), cv=cv).mean())
 

@@ -18,6 +18,7 @@ The ``compare_alignment`` loop here is shared with the ``adda`` experiment.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -142,8 +143,12 @@ def _report(res, pairs, method, panels, cfg, run: Run) -> dict[str, float]:
                         f"gain_{k}": gain, f"gap_closed_{k}": gap,
                         f"pad_before_{k}": pad0, f"pad_after_{k}": pad1})
         rows.append([pair_name(pair), fmt(r["so"]), fmt(r["m"]), fmt(r["ceil"]),
-                     f"{gain:+.3f}", f"{gap:.0%}", f"{fmt(r['pad0'])} -> {fmt(r['pad1'])}",
+                     f"{gain:+.3f}", "n/a" if math.isnan(gap) else f"{gap:.0%}",
+                     f"{fmt(r['pad0'])} -> {fmt(r['pad1'])}",
                      fmt(r["src_m"])])
+    # a pair whose ceiling is not above its floor has no gap to close (gap_closed is nan):
+    # mean_gap_closed averages the others, and the note says how many
+    with_gap = [g for g in gaps if not math.isnan(g)]
     metrics.update({"min_gain_over_source_only": min(gains),
                     "mean_gap_closed": float(torch.tensor(gaps).nanmean()),
                     "min_pad_drop": min(pad_drops)})
@@ -152,7 +157,10 @@ def _report(res, pairs, method, panels, cfg, run: Run) -> dict[str, float]:
          "proxy A-distance before -> after", f"{method} on source test"], rows)
     note = (f"\nTarget test accuracy, mean ± std over {cfg.seeds} seed(s). No target label is "
             "used to train, stop or choose hyper-parameters; the target-supervised column is "
-            "the ceiling (labelled target train part).\n")
+            "the ceiling (labelled target train part). Mean gap closed "
+            f"{metrics['mean_gap_closed']:.0%} over {len(with_gap)} of {len(gaps)} pair(s)"
+            + ("" if len(with_gap) == len(gaps) else
+               " (the others have no gap: ceiling not above source-only)") + ".\n")
     run.print(table + note)
     run.save_text("table.md", table + note)
     names = [pair_name(p) for p in pairs]

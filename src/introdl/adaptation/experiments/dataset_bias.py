@@ -10,7 +10,7 @@ import torch
 from introdl.adaptation.domains import OFFLINE, Domain, load_domain
 from introdl.adaptation.metrics import class_silhouette, knn_class_accuracy
 from introdl.adaptation.plots import sample_grid, tsne_panels
-from introdl.adaptation.protocol import fmt, source_only
+from introdl.adaptation.protocol import fmt, mean_std, source_only
 from introdl.adaptation.train import Budget, accuracy, embed
 from introdl.config import require
 from introdl.experiment import Claim, experiment
@@ -29,22 +29,41 @@ class DatasetBiasConfig:
     batch_size: int = 64  # mini-batch size
     lr: float = 1e-3  # Adam learning rate
     seeds: int = 3  # source models per domain (seeds run.seed, run.seed + 1, ...)
-    tsne_source: str = "mnist5k"  # the t-SNE figure shows this source's model ...
-    tsne_target: str = "uci-digits"  # ... on its own and this domain's test images
+    # The t-SNE figure and class-separation numbers show tsne_source's model on its own and
+    # tsne_target's test images; "" = mnist5k -> uci-digits when both run, else the first two.
+    tsne_source: str = ""
+    tsne_target: str = ""
 
     def names(self) -> list[str]:
         if self.source or self.target:
             return [self.source, self.target]
         return [n.strip() for n in self.domains.split(",") if n.strip()]
 
+    def tsne_pair(self) -> tuple[str, str]:
+        """The (source model, target images) of the t-SNE figure, defaults filled in."""
+        names = self.names()
+        if not self.tsne_source and not self.tsne_target:
+            default = ("mnist5k", "uci-digits")
+            return default if set(default) <= set(names) else (names[0], names[1])
+        return self.tsne_source, self.tsne_target
+
     def validate(self) -> None:
         require(self, "source", bool(self.source) == bool(self.target),
                 "set both --set source=NAME and --set target=NAME, or neither")
+        require(self, "target", not self.source or self.source != self.target,
+                f"source and target are both {self.source!r}; choose two different domains")
         names = self.names()
         require(self, "domains", len(names) >= 2 and len(set(names)) == len(names),
-                "name at least two different domains, comma-separated")
+                "name at least two different domains, comma-separated, none twice")
         for key in ("steps", "batch_size", "seeds"):
             require(self, key, getattr(self, key) >= 1, "must be at least 1")
+        require(self, "tsne_source", bool(self.tsne_source) == bool(self.tsne_target),
+                "set both --set tsne_source=NAME and --set tsne_target=NAME, or neither")
+        for key in ("tsne_source", "tsne_target"):
+            require(self, key, not getattr(self, key) or getattr(self, key) in names,
+                    f"must be one of the domains this run trains: {', '.join(names)}")
+        require(self, "tsne_target", not self.tsne_source or self.tsne_source != self.tsne_target,
+                "must differ from tsne_source")
 
 
 @experiment(
@@ -112,9 +131,8 @@ def dataset_bias(cfg: DatasetBiasConfig, run: Run) -> dict[str, float]:
         metrics["min_drop_uci_mnist"] = float(min(diag[m] - acc[:, m, u].mean(),
                                                   diag[u] - acc[:, u, m].mean()))
     metrics.update(_separation(cfg, models, domains, run))
-    spread = [float(acc[:, i, i].std()) for i in range(len(names))] if cfg.seeds > 1 else []
-    if spread:
-        metrics["max_in_domain_std"] = max(spread)
+    if cfg.seeds > 1:  # the sample standard deviation over seeds, as every table reports
+        metrics["max_in_domain_std"] = max(mean_std(acc[:, i, i])[1] for i in range(len(names)))
     return metrics
 
 
@@ -127,9 +145,7 @@ def _separation(cfg: DatasetBiasConfig, models: dict[str, torch.nn.Module],
     clusters, 0 = overlapping. k-NN class accuracy is reported beside it. Both read the
     target's test labels, as analysis only: nothing is trained or chosen on them.
     """
-    src, tgt = cfg.tsne_source, cfg.tsne_target
-    if src not in models or tgt not in domains:
-        src, tgt = list(models)[:2]
+    src, tgt = cfg.tsne_pair()  # validate() made sure both are among the run's domains
     model, s, t = models[src], domains[src], domains[tgt]
     fs, ft = embed(model, s.x_test), embed(model, t.x_test)
     knn_s, knn_t = knn_class_accuracy(fs, s.y_test), knn_class_accuracy(ft, t.y_test)

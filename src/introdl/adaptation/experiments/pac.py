@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from introdl.adaptation.metrics import gap_closed
 from introdl.adaptation.mme import cosine_net, few_shot, train_mme, train_s_plus_t
 from introdl.adaptation.pac import pretrain_rotation, train_pac, weak_augment
 from introdl.adaptation.protocol import (
@@ -38,6 +39,7 @@ from introdl.adaptation.protocol import (
 )
 from introdl.adaptation.train import Budget, accuracy
 from introdl.config import require
+from introdl.errors import UsageError
 from introdl.experiment import Claim, experiment
 from introdl.report.plots import figure
 from introdl.report.tables import markdown_table
@@ -67,6 +69,8 @@ class PacConfig:
         require(self, "seeds", self.seeds >= 1, "must be at least 1")
         require(self, "shots", len(self.shots) >= 1 and min(self.shots) >= 1,
                 "give one or more positive shot counts, e.g. --set shots=1,3")
+        require(self, "shots", len(set(self.shots)) == len(self.shots),
+                "name each shot count once, e.g. --set shots=1,3")
         require(self, "mme_lam", self.mme_lam >= 0, "must be >= 0")
         require(self, "threshold", 0 < self.threshold <= 1, "must be in (0, 1]")
         require(self, "consistency", self.consistency >= 0, "must be >= 0")
@@ -74,6 +78,22 @@ class PacConfig:
 
 def _key(pair) -> str:
     return f"{pair[0]}_to_{pair[1]}".replace("-", "_")
+
+
+def _check_shots(shots: tuple[int, ...], pairs, loaded) -> None:
+    """Refuse, before any training, a shot count the target's labelled train part cannot give."""
+    for pair, (_, tgt) in zip(pairs, loaded, strict=True):
+        smallest = int(torch.bincount(tgt.y_train, minlength=10)[:10].min())
+        if max(shots) > smallest:
+            raise UsageError(f"--set shots={','.join(map(str, shots))} is out of range: "
+                             f"{pair[1]}'s labelled train part has {smallest} images of its "
+                             f"smallest class; use at most {smallest} shots")
+
+
+def _share(acc: float, floor: float, ceiling: float) -> str:
+    """The gap share cell: ``gap_closed`` to 2 decimals, ``n/a`` when there is no gap."""
+    share = gap_closed(acc, floor, ceiling)
+    return "n/a" if np.isnan(share) else f"{share:.2f}"
 
 
 def _one_setting(cfg: PacConfig, src, tgt, shots: int, seed: int, pretrained: dict,
@@ -133,8 +153,9 @@ def pac(cfg: PacConfig, run: Run) -> dict[str, float]:
     metrics: dict[str, float] = {}
     ceiling: dict[str, float] = {}
     start = time.perf_counter()
-    for pair in pairs:
-        src, tgt = load_pair(pair)
+    loaded = [load_pair(pair) for pair in pairs]  # all first: bad shots fail before training
+    _check_shots(cfg.shots, pairs, loaded)
+    for pair, (src, tgt) in zip(pairs, loaded, strict=True):
         name = pair_name(pair)
         pretrained: dict = {}
         for shots in cfg.shots:
@@ -161,8 +182,7 @@ def pac(cfg: PacConfig, run: Run) -> dict[str, float]:
             ceil = ceiling.get(name)
             if ceil is not None:
                 floor = cells[0][0]
-                row += [f"{ceil:.3f}"] + [f"{(mu - floor) / max(ceil - floor, 1e-9):.2f}"
-                                          for mu, _ in cells[1:]]
+                row += [f"{ceil:.3f}"] + [_share(mu, floor, ceil) for mu, _ in cells[1:]]
             rows.append(row)
             pk = f"{_key(tuple(name.split('->')))}_{shots}shot"
             for m, (mu, _) in zip(METHODS, cells, strict=True):
@@ -173,8 +193,8 @@ def pac(cfg: PacConfig, run: Run) -> dict[str, float]:
     run.print(table)
     run.save_text("results.md", table + f"\n{len(cfg.shots)} shot settings x {len(pairs)} "
                   f"pairs x {cfg.seeds} seeds; {minutes:.1f} min wall. Gap share = "
-                  "(method - S+T) / (ceiling - S+T); the ceiling is the same net on all "
-                  "target train labels (first seed).\n")
+                  "(method - S+T) / (ceiling - S+T), n/a when the ceiling is not above S+T; "
+                  "the ceiling is the same net on all target train labels (first seed).\n")
     run.save_figure(_shots_figure(acc, cfg.shots, ceiling), "accuracy_vs_shots.png")
 
     def mean(m):  # over pairs, shots and seeds
