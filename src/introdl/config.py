@@ -132,6 +132,13 @@ MAX_ITERATIONS = 10**6  # epochs or steps: more is a typo, not a plan (hours per
 SEED_MAX = 2**32 - 1  # NumPy's legacy seed range, which every run seeds
 
 
+def check_seed(seed: object) -> None:
+    """A one-line UsageError unless ``seed`` is a whole number in 0..SEED_MAX (``--seed``)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
+        raise UsageError(f"--seed {seed} is out of range: use a whole number from 0 to "
+                         f"{SEED_MAX}")
+
+
 def _ends(name: str, *suffixes: str) -> bool:
     return any(name == s.lstrip("_") or name.endswith(s) for s in suffixes)
 

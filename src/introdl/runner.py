@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Console
 
 from introdl import io
-from introdl.config import SEED_MAX, apply_overrides
+from introdl.config import apply_overrides, check_seed
 from introdl.engine import distributed
 from introdl.errors import FolderInUse, UsageError
 from introdl.experiment import Claim, Experiment, load_all
@@ -209,9 +209,7 @@ def run_experiment(
     Under torchrun every process runs the experiment (``fit`` shards the batches and
     DDP averages the gradients); only rank 0 writes outputs and prints.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
-        raise UsageError(f"--seed {seed} is out of range: use a whole number from 0 to "
-                         f"{SEED_MAX}")
+    check_seed(seed)
     cfg = apply_overrides(exp.make_config(quick), sets)  # range-checked (config.validate)
     dev = resolve_device(device)
     rank, _ = distributed.init_from_env(dev)

@@ -39,12 +39,10 @@ def register(commands: Commands) -> None:
 
 def check_play_args(a: argparse.Namespace) -> tuple[Path, Path]:
     """(checkpoint file, GIF path) or a one-line UsageError."""
-    from introdl.config import SEED_MAX
+    from introdl.config import check_seed
     from introdl.io import check_writable
 
-    if not 0 <= a.seed <= SEED_MAX:
-        raise UsageError(f"--seed {a.seed} is out of range: use a whole number from 0 to "
-                         f"{SEED_MAX}")
+    check_seed(a.seed)
     if a.steps is not None and not 1 <= a.steps <= 10000:
         raise UsageError(f"--steps must be in 1..10000 (got {a.steps}); e.g. --steps 30")
     if a.steps is None and not sys.stdin.isatty():

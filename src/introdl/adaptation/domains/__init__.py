@@ -77,11 +77,16 @@ def load_domain(name: str, limit: int = 0) -> Domain:
     Raises UsageError for an unknown name, DataUnavailable (one line: what to fetch)
     for a downloaded domain whose files are not here.
     """
+    check_domain(name)
+    return _cached(name, limit)
+
+
+def check_domain(name: str) -> None:
+    """A one-line UsageError (with the closest name) unless ``name`` is a registered domain."""
     _load_builders()
     if name not in _BUILDERS:
         raise UsageError(f"unknown domain {name!r}{closest(name, list(_BUILDERS))}; use one of "
                          f"{', '.join(_BUILDERS)}")
-    return _cached(name, limit)
 
 
 @lru_cache(maxsize=16)

@@ -22,7 +22,7 @@ import torch
 
 from introdl.adaptation.adabn import adapt_batch_norm
 from introdl.adaptation.augment import train_augmented
-from introdl.adaptation.domains import Domain, domain_names
+from introdl.adaptation.domains import Domain, check_domain
 from introdl.adaptation.metrics import gap_closed
 from introdl.adaptation.networks import DigitNet, clone
 from introdl.adaptation.plots import accuracy_bars
@@ -37,8 +37,7 @@ from introdl.adaptation.protocol import (
 )
 from introdl.adaptation.pseudo_label import PseudoLabelConfig, train_pseudo_label
 from introdl.adaptation.train import Budget, accuracy
-from introdl.config import closest, require
-from introdl.errors import UsageError
+from introdl.config import require
 from introdl.experiment import Claim, experiment
 from introdl.report.tables import markdown_table
 from introdl.run import Run
@@ -83,11 +82,9 @@ class DaTricksConfig:
         targets = [t.strip() for t in self.target.split(",")] if self.target else []
         require(self, "target", len(targets) == len(set(targets)),
                 "names a domain twice; list each target once")
-        known = domain_names()
         for name in (self.source, *targets):
-            if name and name not in known:
-                raise UsageError(f"unknown domain {name!r}{closest(name, known)}; use one of "
-                                 f"{', '.join(known)}")
+            if name:
+                check_domain(name)
         self.pairs()  # source/target combinations: one line, before any training
 
     def trick_list(self) -> list[str]:

@@ -95,11 +95,11 @@ class InverseGraphicsConfig:
         require(self, "eval_elevations", len(self.eval_elevations) >= 1
                 and all(abs(e) < 90 for e in self.eval_elevations),
                 "give one or more elevations strictly between -90 and 90 degrees")
-        shared = _shared_view(self)
-        require(self, "eval_azimuths", shared is None,
-                f"the held-out view at azimuth {shared[0] if shared else 0:g}, elevation "
-                f"{shared[1] if shared else 0:g} degrees is also a training view; change "
-                "eval_azimuths or use eval_elevations other than the training elevations")
+        if (shared := _shared_view(self)) is not None:
+            require(self, "eval_azimuths", False,
+                    f"the held-out view at azimuth {shared[0]:g}, elevation {shared[1]:g} "
+                    "degrees is also a training view; change eval_azimuths or use "
+                    "eval_elevations other than the training elevations")
         require(self, "fov_deg", 5 <= self.fov_deg <= 120, "use 5 to 120 degrees")
         require(self, "distance",
                 self.distance * np.sin(np.radians(self.fov_deg / 2)) >= 1.0,
