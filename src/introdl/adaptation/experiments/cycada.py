@@ -111,6 +111,15 @@ class CycadaConfig:
                 "must be at most 4 (each halves the 32x32 image; 5 leaves a 1x1 map)")
 
 
+def translator_config(cfg: CycadaConfig) -> TranslatorConfig:
+    """The translator settings a :class:`CycadaConfig` asks for."""
+    return TranslatorConfig(
+        steps=cfg.gan_steps, batch_size=cfg.gan_batch, lr=cfg.gan_lr, width=cfg.width,
+        blocks=cfg.blocks, residual=cfg.residual, noise=cfg.noise,
+        disc_layers=cfg.disc_layers, lambda_cycle=cfg.lambda_cycle,
+        lambda_identity=cfg.lambda_identity, lambda_semantic=cfg.lambda_semantic)
+
+
 def _key(pair: Pair) -> str:
     return f"{pair[0]}_to_{pair[1]}".replace("-", "_")
 
@@ -178,11 +187,7 @@ def cycada(cfg: CycadaConfig, run: Run) -> dict[str, float]:
     pairs = resolve_pairs(cfg.source, cfg.target, CYCADA_PAIRS)
     budget = Budget(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr)
     adapt = Budget(steps=cfg.adapt_steps, batch_size=cfg.batch_size, lr=cfg.adapt_lr)
-    tcfg = TranslatorConfig(
-        steps=cfg.gan_steps, batch_size=cfg.gan_batch, lr=cfg.gan_lr, width=cfg.width,
-        blocks=cfg.blocks, residual=cfg.residual, noise=cfg.noise,
-        disc_layers=cfg.disc_layers, lambda_cycle=cfg.lambda_cycle,
-        lambda_identity=cfg.lambda_identity, lambda_semantic=cfg.lambda_semantic)
+    tcfg = translator_config(cfg)
     seeds = [run.seed + i for i in range(cfg.seeds)]
     floors: dict[tuple[str, int], torch.nn.Module] = {}
     ceilings: dict[tuple[str, int], float] = {}
