@@ -21,7 +21,6 @@ numbers are the ``cycada`` default run's at the same seed (same code, same rando
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from dataclasses import replace
@@ -34,6 +33,7 @@ from introdl.adaptation.networks import clone
 from introdl.adaptation.protocol import load_pair, source_only
 from introdl.adaptation.train import Budget, accuracy
 from introdl.config import apply_overrides
+from introdl.io import write_json
 from introdl.runtime import machine_description
 
 
@@ -77,10 +77,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         train_translator(src.x_train, tgt.x_adapt, clone(floor), tcfg, a.seed,
                          f"{tmp}/translator.pt", monitor=check, monitor_every=a.every)
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump({"pair": [a.source, a.target], "seed": a.seed, "config": vars(cfg),
-                       "steps": a.steps, "rows": rows}, f, indent=1)
+    if a.json:  # atomic: a stopped run leaves no half-written file
+        write_json(a.json, {"pair": [a.source, a.target], "seed": a.seed,
+                            "config": vars(cfg), "steps": a.steps, "rows": rows})
 
 
 if __name__ == "__main__":
