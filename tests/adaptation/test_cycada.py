@@ -124,6 +124,7 @@ def test_tiny_run_writes_table_figures_and_every_methods_accuracy(tmp_path):
     (["gan_steps=0"], "at least 1"),
     (["noise=-1"], "no noise input"),
     (["disc_layers=5"], "at most 4"),
+    (["noise=0", "lambda_mode_seeking=1"], "needs a noise input"),
 ])
 def test_bad_settings_are_refused_in_one_line(tmp_path, sets, match):
     with pytest.raises(UsageError, match=match):
@@ -143,6 +144,21 @@ def test_noise_input_varies_the_translation_and_to_target_is_reproducible(tmp_pa
     torch.testing.assert_close(net.to_target(x), net.to_target(x))  # fixed noise seed
     again, _ = load_translator(tmp_path / "n.pt", cfg)
     torch.testing.assert_close(again.to_target(x), net.to_target(x))
+
+
+def test_mode_seeking_is_logged_and_makes_the_noise_matter_more(tmp_path):
+    base = {**TINY.__dict__, "noise": 2, "residual": False, "steps": 8}
+    x, z1, z2 = images(2), torch.rand(12, 2, 16, 16), torch.rand(12, 2, 16, 16)
+    spread = {}
+    for lam in (0.0, 1.0):
+        cfg = TranslatorConfig(**{**base, "lambda_mode_seeking": lam})
+        net, hist = train_translator(images(0), images(1, shift=0.4), Flat(), cfg, 0,
+                                     tmp_path / f"m{lam}.pt")
+        assert ("mode_seeking" in hist) == (lam > 0)
+        net.eval()
+        with torch.no_grad():
+            spread[lam] = (net.g_st(x, z1) - net.g_st(x, z2)).abs().mean().item()
+    assert spread[1.0] > spread[0.0]
 
 
 def test_domain_classifier_tells_different_sets_apart_and_not_alike_ones():

@@ -1,4 +1,5 @@
-"""GAN losses: least-squares formulas, cycle and identity losses, semantic consistency."""
+"""GAN losses: least-squares formulas, cycle and identity losses, semantic consistency,
+mode seeking."""
 
 import torch
 import torch.nn.functional as F
@@ -9,6 +10,7 @@ from introdl.nn.gan_losses import (
     identity_loss,
     lsgan_discriminator_loss,
     lsgan_generator_loss,
+    mode_seeking_loss,
     semantic_consistency_loss,
 )
 
@@ -58,3 +60,15 @@ def test_semantic_loss_sends_no_gradient_into_the_original_logits():
     translated = torch.randn(4, 10, requires_grad=True)
     semantic_consistency_loss(translated, original).backward()
     assert original.grad is None and translated.grad is not None
+
+
+def test_mode_seeking_loss_is_msgans_ratio_and_pushes_two_draws_apart():
+    z_a, z_b = torch.zeros(2, 1, 4, 4), torch.full((2, 1, 4, 4), 0.5)
+    a = torch.zeros(2, 3, 4, 4)
+    b = torch.full((2, 3, 4, 4), 0.2, requires_grad=True)
+    loss = mode_seeking_loss(a, b, z_a, z_b)
+    torch.testing.assert_close(loss, torch.tensor(1 / (0.2 / 0.5 + 1e-5)))
+    loss.backward()
+    assert (b.grad < 0).all()  # gradient descent moves b further from a
+    same = mode_seeking_loss(a, a.clone(), z_a, z_b)
+    assert same > 1e4 > loss  # the same image for two noise draws: a large loss

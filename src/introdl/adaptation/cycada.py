@@ -38,6 +38,7 @@ from introdl.nn.gan_losses import (
     identity_loss,
     lsgan_discriminator_loss,
     lsgan_generator_loss,
+    mode_seeking_loss,
     semantic_consistency_loss,
 )
 from introdl.nn.generators import ResnetGenerator
@@ -58,6 +59,7 @@ class TranslatorConfig:
     lambda_cycle: float = 10.0  # CycleGAN's weight
     lambda_identity: float = 5.0  # CycleGAN's 0.5 * lambda_cycle
     lambda_semantic: float = 1.0  # CyCADA's weight
+    lambda_mode_seeking: float = 0.0  # MSGAN's weight (needs noise > 0; 0: off)
     checkpoint_every: int = 50  # steps between saves of the last good weights
 
 
@@ -79,13 +81,16 @@ class Translator(nn.Module):
         was = self.training
         self.eval()
         g = torch.Generator().manual_seed(0)  # the same noise every call: reproducible output
-        out = torch.cat([self.g_st(b, self._noise(b, g)) for b in x.split(batch_size)])
+        out = torch.cat([self.g_st(b, self.noise_like(b, g)) for b in x.split(batch_size)])
         self.train(was)
         return out
 
-    def _noise(self, x: torch.Tensor, g: torch.Generator) -> torch.Tensor | None:
+    def noise_like(self, x: torch.Tensor, generator: torch.Generator | None = None
+                   ) -> torch.Tensor | None:
+        """A noise input for ``g_st(x, z)``, from ``generator`` or torch's random state
+        (None when ``g_st`` takes no noise)."""
         k = self.g_st.noise
-        return torch.rand(len(x), k, *x.shape[2:], generator=g) if k else None
+        return torch.rand(len(x), k, *x.shape[2:], generator=generator) if k else None
 
     @torch.no_grad()
     def cycle(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -127,14 +132,17 @@ def train_translator(xs: torch.Tensor, xt: torch.Tensor, classifier: nn.Module,
         p.requires_grad_(False)
     guard = LastGood(net, checkpoint_path, cfg.checkpoint_every, cfg.steps, desc=desc,
                      hint="lower --set gan_lr=... and run again")
-    hist: dict[str, list[float]] = {k: [] for k in ("gan", "cycle", "identity", "semantic", "d")}
+    seek = cfg.lambda_mode_seeking > 0 and net.g_st.noise > 0
+    keys = ("gan", "cycle", "identity", "semantic", *(("mode_seeking",) if seek else ()), "d")
+    hist: dict[str, list[float]] = {k: [] for k in keys}
     source = batches(xs, batch_size=cfg.batch_size, generator=g)
     target = batches(xt, batch_size=cfg.batch_size, generator=g)
     with ProgressBar(cfg.steps, desc=desc, enabled=progress) as bar:
         for step in range(cfg.steps):
             (x_s,), (x_t,) = next(source), next(target)
             # generators
-            fake_t, fake_s = net.g_st(x_s), net.g_ts(x_t)
+            z = net.noise_like(x_s)
+            fake_t, fake_s = net.g_st(x_s, z), net.g_ts(x_t)
             parts = {
                 "gan": lsgan_generator_loss(net.d_t(fake_t))
                 + lsgan_generator_loss(net.d_s(fake_s)),
@@ -148,6 +156,10 @@ def train_translator(xs: torch.Tensor, xt: torch.Tensor, classifier: nn.Module,
             loss_g = (parts["gan"] + cfg.lambda_cycle * parts["cycle"]
                       + cfg.lambda_identity * parts["identity"]
                       + cfg.lambda_semantic * parts["semantic"])
+            if seek:  # a second noise draw for the same images must give other images
+                z2 = net.noise_like(x_s)
+                parts["mode_seeking"] = mode_seeking_loss(fake_t, net.g_st(x_s, z2), z, z2)
+                loss_g = loss_g + cfg.lambda_mode_seeking * parts["mode_seeking"]
             # discriminators, on the generators' fakes as they were before this update
             parts["d"] = (lsgan_discriminator_loss(net.d_t(x_t), net.d_t(fake_t.detach()))
                           + lsgan_discriminator_loss(net.d_s(x_s), net.d_s(fake_s.detach())))

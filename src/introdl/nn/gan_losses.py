@@ -48,3 +48,15 @@ def semantic_consistency_loss(translated_logits: torch.Tensor, original_logits: 
     """
     labels = original_logits.detach().argmax(1)
     return F.cross_entropy(translated_logits, labels)
+
+
+def mode_seeking_loss(fake_a: torch.Tensor, fake_b: torch.Tensor, z_a: torch.Tensor,
+                      z_b: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """MSGAN's mode-seeking term (Mao et al., CVPR 2019): ``1 / (d_img / d_z + eps)``.
+
+    ``d_img = mean|G(x, z_a) - G(x, z_b)|`` and ``d_z = mean|z_a - z_b|``: the loss is
+    large when two noise draws give the same image (the generator ignores its noise) and
+    falls as their outputs move apart, so minimising it makes the noise matter.
+    """
+    ratio = (fake_a - fake_b).abs().mean() / (z_a - z_b).abs().mean()
+    return 1.0 / (ratio + eps)

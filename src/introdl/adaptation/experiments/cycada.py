@@ -96,6 +96,7 @@ class CycadaConfig:
     lambda_cycle: float = 1.0  # cycle-consistency weight (CyCADA's digits: 1)
     lambda_identity: float = 0.0  # identity weight (CyCADA's digits: 0)
     lambda_semantic: float = 1.0  # semantic-consistency weight (0: plain CycleGAN)
+    lambda_mode_seeking: float = 0.0  # MSGAN's weight: make G_st use its noise (0: off)
     c2st_steps: int = 150  # steps of the domain classifier that checks the translations
 
     def validate(self) -> None:
@@ -104,9 +105,12 @@ class CycadaConfig:
             require(self, key, getattr(self, key) >= 1, "must be at least 1")
         for key in ("lr", "adapt_lr", "gan_lr"):
             require(self, key, getattr(self, key) > 0, "must be positive")
-        for key in ("lam", "lambda_cycle", "lambda_identity", "lambda_semantic"):
+        for key in ("lam", "lambda_cycle", "lambda_identity", "lambda_semantic",
+                    "lambda_mode_seeking"):
             require(self, key, getattr(self, key) >= 0, "must be >= 0")
         require(self, "noise", self.noise >= 0, "must be >= 0 (0: no noise input)")
+        require(self, "lambda_mode_seeking", self.lambda_mode_seeking == 0 or self.noise > 0,
+                "needs a noise input: set noise to 1 or more")
         require(self, "disc_layers", self.disc_layers <= 4,
                 "must be at most 4 (each halves the 32x32 image; 5 leaves a 1x1 map)")
 
@@ -117,7 +121,8 @@ def translator_config(cfg: CycadaConfig) -> TranslatorConfig:
         steps=cfg.gan_steps, batch_size=cfg.gan_batch, lr=cfg.gan_lr, width=cfg.width,
         blocks=cfg.blocks, residual=cfg.residual, noise=cfg.noise,
         disc_layers=cfg.disc_layers, lambda_cycle=cfg.lambda_cycle,
-        lambda_identity=cfg.lambda_identity, lambda_semantic=cfg.lambda_semantic)
+        lambda_identity=cfg.lambda_identity, lambda_semantic=cfg.lambda_semantic,
+        lambda_mode_seeking=cfg.lambda_mode_seeking)
 
 
 def _key(pair: Pair) -> str:
