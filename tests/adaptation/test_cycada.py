@@ -168,3 +168,26 @@ def test_domain_classifier_tells_different_sets_apart_and_not_alike_ones():
     also_dark = torch.rand(120, 3, 32, 32, generator=g) * 0.3
     assert domain_classifier_accuracy(dark, light, seed=0, steps=15, batch_size=16) > 0.95
     assert domain_classifier_accuracy(dark, also_dark, seed=0, steps=15, batch_size=16) < 0.7
+
+
+def test_ceiling_trains_as_long_as_the_continued_floor(monkeypatch):
+    from introdl.adaptation.domains import Domain
+    from introdl.adaptation.experiments import cycada as exp
+    from introdl.adaptation.protocol import source_only
+    from introdl.adaptation.train import Budget, accuracy, train_source_only
+
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(64, 3, 32, 32, generator=g), torch.randint(0, 10, (64,), generator=g)
+    tgt = Domain("t", x[:48], y[:48], x[:8], x[48:], y[48:])
+    budget, adapt = Budget(4, 16, 1e-3), Budget(3, 16, 1e-3)
+    two_stage = source_only(tgt, budget, 0)
+    train_source_only(two_stage, tgt.x_train, tgt.y_train, adapt, 0)
+    assert exp._ceiling(tgt, budget, adapt, 0, False) == accuracy(two_stage, tgt.x_test,
+                                                                  tgt.y_test)
+    steps = []
+    monkeypatch.setattr(exp, "source_only",
+                        lambda d, b, *a, **k: steps.append(b.steps) or source_only(d, b, *a, **k))
+    monkeypatch.setattr(exp, "train_source_only", lambda m, xx, yy, b, *a, **k:
+                        steps.append(b.steps) or train_source_only(m, xx, yy, b, *a, **k))
+    exp._ceiling(tgt, budget, adapt, 0, False)
+    assert sum(steps) == budget.steps + adapt.steps == 7  # the floor's steps + adapt_steps
