@@ -159,6 +159,10 @@ def test_mode_seeking_is_logged_and_makes_the_noise_matter_more(tmp_path):
         with torch.no_grad():
             spread[lam] = (net.g_st(x, z1) - net.g_st(x, z2)).abs().mean().item()
     assert spread[1.0] > spread[0.0]
+    with pytest.raises(ValueError, match="needs a noise input"):  # not a silent no-op
+        train_translator(images(0), images(1), Flat(),
+                         TranslatorConfig(**{**base, "noise": 0, "lambda_mode_seeking": 1.0}),
+                         0, tmp_path / "x.pt")
 
 
 def test_domain_classifier_tells_different_sets_apart_and_not_alike_ones():

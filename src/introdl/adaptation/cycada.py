@@ -117,9 +117,12 @@ def train_translator(xs: torch.Tensor, xt: torch.Tensor, classifier: nn.Module,
     as an unmonitored one.
 
     Raises:
+        ValueError: ``lambda_mode_seeking`` > 0 without a noise input.
         TrainingDiverged: a loss became NaN/inf; the translator at ``checkpoint_path``
             (and in memory) is the last one whose losses were all finite.
     """
+    if cfg.lambda_mode_seeking > 0 and cfg.noise == 0:
+        raise ValueError("lambda_mode_seeking needs a noise input: set noise to 1 or more")
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     net = Translator(cfg)
@@ -132,7 +135,7 @@ def train_translator(xs: torch.Tensor, xt: torch.Tensor, classifier: nn.Module,
         p.requires_grad_(False)
     guard = LastGood(net, checkpoint_path, cfg.checkpoint_every, cfg.steps, desc=desc,
                      hint="lower --set gan_lr=... and run again")
-    seek = cfg.lambda_mode_seeking > 0 and net.g_st.noise > 0
+    seek = cfg.lambda_mode_seeking > 0
     keys = ("gan", "cycle", "identity", "semantic", *(("mode_seeking",) if seek else ()), "d")
     hist: dict[str, list[float]] = {k: [] for k in keys}
     source = batches(xs, batch_size=cfg.batch_size, generator=g)
