@@ -46,8 +46,13 @@ def windows(ids: torch.Tensor, batch: int, seq_len: int
         yield data[:, s : s + t], data[:, s + 1 : s + 1 + t]
 
 
-def _detach(state: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    return state[0].detach(), state[1].detach()
+def _detach(state: torch.Tensor | tuple[torch.Tensor, ...]
+            ) -> torch.Tensor | tuple[torch.Tensor, ...]:
+    """The carried state without its graph: an LSTM's ``(h, c)``, or one tensor (a model
+    whose state is a single tensor, e.g. the previous characters as context)."""
+    if isinstance(state, torch.Tensor):
+        return state.detach()
+    return tuple(s.detach() for s in state)
 
 
 @torch.no_grad()
