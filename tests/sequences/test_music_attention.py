@@ -15,15 +15,6 @@ from introdl.sequences.music.train import (
     unigram_bits_per_char,
 )
 
-
-@pytest.fixture
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 TUNE = "X:1\nT:Test Reel\nM:4/4\nL:1/8\nK:G\n|:GABc dedB|dedB dedB|c2ec B2dB|cAAG A2BA:|\n"
 
 
@@ -71,7 +62,7 @@ def test_bad_sizes_are_refused():
         CharTransformerConfig(dim=10, heads=4)
 
 
-def test_the_tbptt_loop_trains_it_and_it_samples(one_thread):
+def test_the_tbptt_loop_trains_it_and_it_samples():  # one thread: tests/conftest.py
     torch.manual_seed(0)
     text = TUNE * 30
     vocab = Vocab(text)
