@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from introdl.runtime import machine_description
-from introdl.sequences.experiments.music import MusicConfig
+from introdl.sequences.experiments.music import DEFAULT_LR, MusicConfig
 from introdl.sequences.music.attention_model import CharTransformer, CharTransformerConfig
 from introdl.sequences.music.augment import augmented_text
 from introdl.sequences.music.corpus import (
@@ -51,10 +51,9 @@ def models(vocab_size: int) -> dict[str, tuple[nn.Module, float]]:
     lstm = CharLSTM(CharLSTMConfig(vocab_size, d.emb, d.hidden, d.layers, d.dropout,
                                    d.weight_drop))
     torch.manual_seed(0)
-    attn = CharTransformer(CharTransformerConfig(vocab_size, dim=128, layers=3, heads=4,
-                                                 context=d.seq_len, window=d.seq_len,
-                                                 dropout=0.1))
-    return {"lstm": (lstm, d.lr), "attention": (attn, 1e-3)}
+    attn = CharTransformer(CharTransformerConfig(vocab_size, context=d.seq_len,
+                                                 window=d.seq_len))  # `--set arch=attention`
+    return {"lstm": (lstm, d.peak_lr()), "attention": (attn, DEFAULT_LR["attention"])}
 
 
 def main() -> None:

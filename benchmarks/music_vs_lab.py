@@ -70,7 +70,7 @@ class Recipe:
 def recipes() -> dict[str, Recipe]:
     d = MusicConfig()
     return {"music (default)": Recipe(d.emb, d.hidden, d.layers, d.dropout, d.weight_drop,
-                                      d.seq_len, d.batch_size, d.lr, d.key_copies,
+                                      d.seq_len, d.batch_size, d.peak_lr(), d.key_copies,
                                       d.precision),
             "lab reference": Recipe(256, 1024, 1, 0.0, 0.0, 100, 8, 5e-3, 0)}
 

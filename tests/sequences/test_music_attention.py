@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -76,3 +78,41 @@ def test_the_tbptt_loop_trains_it_and_it_samples():  # one thread: tests/conftes
     assert res.best_val_bpc < unigram_bits_per_char(ids, ids, len(vocab)) - 1.0
     tunes = sample_tunes(model, vocab, n=2, max_chars=60, seed=0)
     assert all(t.text.startswith("X:1\nT:") for t in tunes)
+
+
+def test_checkpoints_record_the_architecture_and_older_ones_load_as_the_lstm(tmp_path):
+    from introdl.engine import checkpoint
+    from introdl.sequences.music.model import CharLSTM, CharLSTMConfig, load_model, save_model
+
+    vocab = Vocab(TUNE)
+    model = tiny(vocab_size=len(vocab))
+    save_model(tmp_path / "a.pt", model, vocab)
+    back, vocab2, _ = load_model(tmp_path / "a.pt")
+    x = vocab.encode(TUNE)[None, :20]
+    assert isinstance(back, CharTransformer) and vocab2.chars == vocab.chars
+    torch.testing.assert_close(back(x)[0], model(x)[0])
+    lstm = CharLSTM(CharLSTMConfig(len(vocab), emb=4, hidden=8)).eval()
+    checkpoint.save(tmp_path / "old.pt", {"state_dict": lstm.state_dict(), "vocab": vocab.chars,
+                                          "config": dataclasses.asdict(lstm.cfg), "extra": {}})
+    old, _, _ = load_model(tmp_path / "old.pt")  # written before "arch" existed
+    assert isinstance(old, CharLSTM)
+    torch.testing.assert_close(old(x)[0], lstm(x)[0])
+
+
+def test_the_music_experiment_trains_the_attention_model_and_generate_loads_it(tmp_path):
+    from rich.console import Console
+
+    from introdl.cli import main
+    from introdl.experiment import get
+    from introdl.runner import run_experiment
+    from introdl.sequences.music.model import load_model
+
+    sets = ["arch=attention", "max_tunes=30", "val_fraction=0.2", "seq_len=32",
+            "max_steps=6", "max_minutes=1", "n_samples=1"]
+    r = run_experiment(get("music"), out=tmp_path / "r", quick=True, device="cpu", sets=sets,
+                       console=Console(quiet=True), progress=False)
+    assert r.error is None, r.error
+    assert r.metrics["test_bpc"] < r.metrics["untrained_test_bpc"]  # it learned something
+    model, _, _ = load_model(r.dir)
+    assert isinstance(model, CharTransformer) and model.cfg.context == 32
+    assert main(["generate", "music", "--checkpoint", str(r.dir), "--n", "1"]) == 0

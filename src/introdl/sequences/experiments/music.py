@@ -6,7 +6,9 @@ no two kept tunes share 60 characters of normalised music), then split by tune i
 train / validation / test. Model: Embedding -> LSTM -> Linear, trained with truncated
 BPTT for a budget of CPU time (12 CPU-minutes by default, capped at 17 wall-clock
 minutes) on the training tunes and their copies transposed into other common keys
-(:mod:`~introdl.sequences.music.augment`); validation bits/char chooses the checkpoint,
+(:mod:`~introdl.sequences.music.augment`). ``--set arch=attention`` trains a small causal
+self-attention model instead, with the same loop and budget (the LSTM's sizes and dropout
+do not apply to it). Validation bits/char chooses the checkpoint,
 and the test tunes are only measured. Measured: test bits/char (beside a unigram character
 model's on the same test text), the share of sampled tunes that are complete ABC
 music21 can parse, and how long a run of characters each tune copies from the training
@@ -23,6 +25,7 @@ from introdl.config import require
 from introdl.experiment import Claim, experiment
 from introdl.report.plots import curves
 from introdl.run import Run
+from introdl.sequences.music.attention_model import CharTransformer, CharTransformerConfig
 from introdl.sequences.music.augment import augmented_text
 from introdl.sequences.music.corpus import (
     dedupe_tunes,
@@ -46,6 +49,8 @@ from introdl.sequences.music.train import (
     unigram_bits_per_char,
 )
 
+DEFAULT_LR = {"lstm": 3e-3, "attention": 1e-3}  # Adam peaks (the LSTM's: see docs)
+
 
 @dataclass
 class MusicConfig:
@@ -53,6 +58,9 @@ class MusicConfig:
     max_tunes: int = 0  # read only the first N well-formed tunes, before copies go (0: all)
     val_fraction: float = 0.05  # tunes held out to choose the checkpoint (validation)
     test_fraction: float = 0.1  # tunes held out and only measured (the claim's bits/char)
+    arch: Literal["lstm", "attention"] = "lstm"  # the lecture's LSTM, or a small causal
+    # self-attention model beside it (attention_model.py: width 128, 3 blocks, 4 heads,
+    # the previous window as context; benchmarks/music_attention_vs_lstm.py compares them)
     emb: int = 64  # character embedding size
     hidden: int = 256  # LSTM units (384 is 2x slower per character on one core)
     layers: int = 1  # stacked LSTM layers
@@ -61,7 +69,7 @@ class MusicConfig:
     key_copies: int = 3  # transposed copies of each training tune in other common keys
     batch_size: int = 16  # TBPTT lanes (more updates per character than 32, same speed)
     seq_len: int = 128  # TBPTT window (characters of gradient history)
-    lr: float = 3e-3  # Adam learning rate (peak)
+    lr: float | None = None  # Adam's peak learning rate (none: 3e-3 LSTM, 1e-3 attention)
     precision: Literal["fp32", "bf16", "auto"] = "auto"  # bf16 autocast where native (1.6x chars/s)
     cosine: bool = True  # decay the learning rate to 0 along the time budget
     max_cpu_minutes: float = 12.0  # training budget: CPU time, all threads (0: none)
@@ -73,12 +81,18 @@ class MusicConfig:
     n_samples: int = 20  # tunes sampled to measure validity and novelty
     temperature: float = 0.8  # sampling temperature for those tunes
 
+    def peak_lr(self) -> float:
+        """``lr``, or the architecture's own default when it is not set."""
+        return self.lr if self.lr is not None else DEFAULT_LR[self.arch]
+
     def validate(self) -> None:
         require(self, "val_fraction", self.val_fraction > 0, "must be above 0 (validation "
                 "tunes choose the checkpoint)")
         require(self, "test_fraction", self.test_fraction > 0, "must be above 0 (the test "
                 "tunes are what the claim measures)")
         require(self, "key_copies", self.key_copies >= 0, "must be 0 or more")
+        require(self, "lr", self.lr is None or self.lr > 0, "must be above 0 (or left unset "
+                "for the model's own default)")
         require(self, "weight_drop", 0 <= self.weight_drop < 1, "must be in [0, 1)")
         require(self, "max_cpu_minutes", self.max_cpu_minutes >= 0, "must be 0 (none) or more")
         require(self, "test_fraction", self.val_fraction + self.test_fraction < 1,
@@ -125,10 +139,14 @@ def music(cfg: MusicConfig, run: Run) -> dict[str, float]:
         run.print(f"music: with up to {cfg.key_copies} transposed copies of each tune, "
                   f"{len(fit_text):,} training chars")
 
-    model = CharLSTM(CharLSTMConfig(len(vocab), cfg.emb, cfg.hidden, cfg.layers, cfg.dropout,
-                                    cfg.weight_drop))
+    if cfg.arch == "attention":
+        model = CharTransformer(CharTransformerConfig(len(vocab), context=cfg.seq_len,
+                                                      window=cfg.seq_len))
+    else:
+        model = CharLSTM(CharLSTMConfig(len(vocab), cfg.emb, cfg.hidden, cfg.layers,
+                                        cfg.dropout, cfg.weight_drop))
     model.to(run.device)
-    tcfg = TBPTTConfig(cfg.batch_size, cfg.seq_len, cfg.lr, max_minutes=cfg.max_minutes,
+    tcfg = TBPTTConfig(cfg.batch_size, cfg.seq_len, cfg.peak_lr(), max_minutes=cfg.max_minutes,
                        max_cpu_minutes=cfg.max_cpu_minutes,
                        max_epochs=cfg.max_epochs, eval_every_s=cfg.eval_every_s,
                        cosine=cfg.cosine, max_steps=cfg.max_steps or 0,

@@ -27,6 +27,7 @@ from torch import nn
 
 from introdl.engine import checkpoint
 from introdl.errors import UsageError
+from introdl.sequences.music.attention_model import CharTransformer, CharTransformerConfig
 
 CHECKPOINT_NAME = "music_lstm.pt"
 
@@ -111,16 +112,22 @@ class CharLSTM(nn.Module):
         return self.head(self.drop(h)), state  # (B, T, V)
 
 
-def save_model(path: str | os.PathLike, model: CharLSTM, vocab: Vocab,
+MusicModel = CharLSTM | CharTransformer  # anything with forward(x, state) -> (logits, state)
+ARCHS: dict[str, tuple[type, type]] = {"lstm": (CharLSTM, CharLSTMConfig),
+                                       "attention": (CharTransformer, CharTransformerConfig)}
+
+
+def save_model(path: str | os.PathLike, model: MusicModel, vocab: Vocab,
                extra: dict | None = None) -> Path:
-    """Weights + vocabulary + config (+ ``extra`` numbers/strings), atomically."""
+    """Weights + vocabulary + architecture + config (+ ``extra`` numbers/strings), atomically."""
+    arch = "attention" if isinstance(model, CharTransformer) else "lstm"
     return checkpoint.save(path, {"state_dict": model.state_dict(), "vocab": vocab.chars,
-                                  "config": dataclasses.asdict(model.cfg),
+                                  "arch": arch, "config": dataclasses.asdict(model.cfg),
                                   "extra": dict(extra or {})})
 
 
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"
-               ) -> tuple[CharLSTM, Vocab, dict]:
+               ) -> tuple[MusicModel, Vocab, dict]:
     """Load a checkpoint written by :func:`save_model` (a file or a run folder holding one).
 
     Raises:
@@ -134,9 +141,9 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"
                          "and pass its run folder to --checkpoint")
     try:
         state = checkpoint.load(p, map_location=device)
-        cfg = CharLSTMConfig(**state["config"])
+        model_cls, cfg_cls = ARCHS[state.get("arch", "lstm")]  # older checkpoints: the LSTM
         vocab = Vocab(state["vocab"])
-        model = CharLSTM(cfg).to(device)
+        model = model_cls(cfg_cls(**state["config"])).to(device)
         model.load_state_dict(state["state_dict"])
     except Exception as e:  # pickle errors, missing keys, shape mismatch
         raise UsageError(f"{p} is not a valid music checkpoint ({type(e).__name__}); "

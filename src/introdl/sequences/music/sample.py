@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 
 from introdl.errors import UsageError
-from introdl.sequences.music.model import CharLSTM, Vocab
+from introdl.sequences.music.model import MusicModel, Vocab
 
 DEFAULT_START = "X:1\nT:"
 END = "\n\n"  # a blank line ends an ABC tune
@@ -41,7 +41,7 @@ def check_start(start: str, vocab: Vocab) -> None:
 
 
 @torch.no_grad()
-def sample_tunes(model: CharLSTM, vocab: Vocab, n: int = 5, start: str = DEFAULT_START,
+def sample_tunes(model: MusicModel, vocab: Vocab, n: int = 5, start: str = DEFAULT_START,
                  temperature: float = 0.8, max_chars: int = 1500, seed: int = 0,
                  device: torch.device | str = "cpu") -> list[Sample]:
     """Generate ``n`` tunes in parallel (a batch of n lanes), each starting with ``start``."""

@@ -24,7 +24,7 @@ from torch import nn
 
 from introdl.engine.precision import autocast, autocast_dtype
 from introdl.errors import TrainingDiverged
-from introdl.sequences.music.model import CharLSTM
+from introdl.sequences.music.model import MusicModel
 
 LN2 = math.log(2.0)
 
@@ -56,7 +56,7 @@ def _detach(state: torch.Tensor | tuple[torch.Tensor, ...]
 
 
 @torch.no_grad()
-def bits_per_char(model: CharLSTM, ids: torch.Tensor, batch: int = 16, seq_len: int = 256,
+def bits_per_char(model: MusicModel, ids: torch.Tensor, batch: int = 16, seq_len: int = 256,
                   device: torch.device | str = "cpu") -> float:
     """Mean -log2 p(next char) over a stream, state carried across windows."""
     model.eval()
@@ -111,7 +111,7 @@ class TBPTTResult:
     cpu_seconds: float = 0.0  # CPU time of this process during training (evaluations included)
 
 
-def train_tbptt(model: CharLSTM, train_ids: torch.Tensor, val_ids: torch.Tensor,
+def train_tbptt(model: MusicModel, train_ids: torch.Tensor, val_ids: torch.Tensor,
                 cfg: TBPTTConfig, device: torch.device | str = "cpu",
                 log: Callable[..., None] | None = None) -> TBPTTResult:
     """Adam on TBPTT windows until a budget ends; keeps the best-validation weights.
