@@ -22,6 +22,7 @@ the share of ``--samples`` tunes (temperature 0.8) that are valid ABC.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 
@@ -29,8 +30,7 @@ import torch
 from torch import nn
 
 from introdl.runtime import machine_description
-from introdl.sequences.experiments.music import DEFAULT_LR, MusicConfig
-from introdl.sequences.music.attention_model import CharTransformer, CharTransformerConfig
+from introdl.sequences.experiments.music import MusicConfig
 from introdl.sequences.music.augment import augmented_text
 from introdl.sequences.music.corpus import (
     dedupe_tunes,
@@ -38,22 +38,20 @@ from introdl.sequences.music.corpus import (
     load_corpus,
     split_train_val_test,
 )
-from introdl.sequences.music.model import CharLSTM, CharLSTMConfig, Vocab
+from introdl.sequences.music.model import Vocab
 from introdl.sequences.music.quality import assess
 from introdl.sequences.music.sample import sample_tunes
 from introdl.sequences.music.train import TBPTTConfig, bits_per_char, train_tbptt
 
 
 def models(vocab_size: int) -> dict[str, tuple[nn.Module, float]]:
-    """name -> (model, peak learning rate), built in the same order with the same seed."""
-    d = MusicConfig()
-    torch.manual_seed(0)
-    lstm = CharLSTM(CharLSTMConfig(vocab_size, d.emb, d.hidden, d.layers, d.dropout,
-                                   d.weight_drop))
-    torch.manual_seed(0)
-    attn = CharTransformer(CharTransformerConfig(vocab_size, context=d.seq_len,
-                                                 window=d.seq_len))  # `--set arch=attention`
-    return {"lstm": (lstm, d.peak_lr()), "attention": (attn, DEFAULT_LR["attention"])}
+    """name -> (model, peak learning rate): the experiment's, as ``--set arch=NAME`` builds it."""
+    out = {}
+    for arch in ("lstm", "attention"):
+        cfg = dataclasses.replace(MusicConfig(), arch=arch)
+        torch.manual_seed(0)
+        out[arch] = (cfg.build_model(vocab_size), cfg.peak_lr())
+    return out
 
 
 def main() -> None:

@@ -85,6 +85,14 @@ class MusicConfig:
         """``lr``, or the architecture's own default when it is not set."""
         return self.lr if self.lr is not None else DEFAULT_LR[self.arch]
 
+    def build_model(self, vocab_size: int) -> CharLSTM | CharTransformer:
+        """The model ``arch`` names, sized by this config, for ``vocab_size`` characters."""
+        if self.arch == "attention":
+            return CharTransformer(CharTransformerConfig(vocab_size, context=self.seq_len,
+                                                         window=self.seq_len))
+        return CharLSTM(CharLSTMConfig(vocab_size, self.emb, self.hidden, self.layers,
+                                       self.dropout, self.weight_drop))
+
     def validate(self) -> None:
         require(self, "val_fraction", self.val_fraction > 0, "must be above 0 (validation "
                 "tunes choose the checkpoint)")
@@ -139,13 +147,7 @@ def music(cfg: MusicConfig, run: Run) -> dict[str, float]:
         run.print(f"music: with up to {cfg.key_copies} transposed copies of each tune, "
                   f"{len(fit_text):,} training chars")
 
-    if cfg.arch == "attention":
-        model = CharTransformer(CharTransformerConfig(len(vocab), context=cfg.seq_len,
-                                                      window=cfg.seq_len))
-    else:
-        model = CharLSTM(CharLSTMConfig(len(vocab), cfg.emb, cfg.hidden, cfg.layers,
-                                        cfg.dropout, cfg.weight_drop))
-    model.to(run.device)
+    model = cfg.build_model(len(vocab)).to(run.device)
     tcfg = TBPTTConfig(cfg.batch_size, cfg.seq_len, cfg.peak_lr(), max_minutes=cfg.max_minutes,
                        max_cpu_minutes=cfg.max_cpu_minutes,
                        max_epochs=cfg.max_epochs, eval_every_s=cfg.eval_every_s,

@@ -77,12 +77,16 @@ class CharTransformer(nn.Module):
             return torch.cat(outs, dim=1), state
         if state is None:
             state = x.new_zeros((x.shape[0], 0))
-        seq = torch.cat([state[:, -self.cfg.context :] if self.cfg.context else
-                         state[:, :0], x], dim=1)  # (B, S), S <= context + window
+        seq = torch.cat([_last(state, self.cfg.context), x], dim=1)  # S <= context + window
         s, t = seq.shape[1], x.shape[1]
         h = self.drop(self.embed(seq) + self.pos(torch.arange(s, device=seq.device)))
         mask = nn.Transformer.generate_square_subsequent_mask(s, device=seq.device,
                                                               dtype=h.dtype)
         h = self.blocks(h, mask=mask, is_causal=True)  # (B, S, dim)
         logits = self.head(self.norm(h[:, s - t :]))  # only the new characters: (B, T, V)
-        return logits, seq[:, s - min(s, self.cfg.context) :]
+        return logits, _last(seq, self.cfg.context)
+
+
+def _last(ids: torch.Tensor, n: int) -> torch.Tensor:
+    """The last ``n`` columns of (B, L) ``ids`` (all of them when L <= n; none when n = 0)."""
+    return ids[:, ids.shape[1] - min(ids.shape[1], n) :]

@@ -120,7 +120,7 @@ ARCHS: dict[str, tuple[type, type]] = {"lstm": (CharLSTM, CharLSTMConfig),
 def save_model(path: str | os.PathLike, model: MusicModel, vocab: Vocab,
                extra: dict | None = None) -> Path:
     """Weights + vocabulary + architecture + config (+ ``extra`` numbers/strings), atomically."""
-    arch = "attention" if isinstance(model, CharTransformer) else "lstm"
+    arch = next(name for name, (cls, _) in ARCHS.items() if isinstance(model, cls))
     return checkpoint.save(path, {"state_dict": model.state_dict(), "vocab": vocab.chars,
                                   "arch": arch, "config": dataclasses.asdict(model.cfg),
                                   "extra": dict(extra or {})})
