@@ -113,3 +113,19 @@ def test_every_offline_pair_names_two_known_domains():
     from introdl.adaptation.domains import OFFLINE
 
     assert all(s in OFFLINE and t in OFFLINE and s != t for s, t in PAIRS)
+
+
+@pytest.mark.parametrize("experiment", ["dann", "cycada"])
+def test_the_lectures_pair_without_its_files_is_one_line_and_exit_2(experiment, monkeypatch,
+                                                                    tmp_path, capsys):
+    from introdl.cli import main
+
+    monkeypatch.setenv("INTRODL_DATA", str(tmp_path / "mirror"))
+    monkeypatch.setenv("INTRODL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("INTRODL_OFFLINE", "1")
+    argv = ["run", experiment, "--quick", "--set", "source=svhn", "--set", "target=mnist",
+            "--out", str(tmp_path / "run")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "svhn" in err[0] and "INTRODL_DATA" in err[0]
+    assert "Traceback" not in err[0]
