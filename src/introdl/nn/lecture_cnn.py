@@ -26,6 +26,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from introdl.nn.pooling import MaxPool2d
+
 NORMS = ("none", "batch", "instance")
 
 
@@ -68,11 +70,11 @@ class LectureCNN(nn.Module):
             nn.Conv2d(in_channels, c1, kernel_size=3),  # (N, c1, S-2, S-2)
             *_norm(norm, c1),
             nn.ReLU(),
-            nn.MaxPool2d(2),  # (N, c1, (S-2)//2, ...)
+            MaxPool2d(2),  # (N, c1, (S-2)//2, ...)
             nn.Conv2d(c1, c2, kernel_size=3),
             *_norm(norm, c2),
             nn.ReLU(),
-            nn.MaxPool2d(2),
+            MaxPool2d(2),
         )
         side = ((image_size - 2) // 2 - 2) // 2  # 28 -> 26 -> 13 -> 11 -> 5
         head: list[nn.Module] = [nn.Flatten()]  # (N, c2, side, side) -> (N, c2 * side^2)
