@@ -207,7 +207,7 @@ def baselines(cfg, train: ViewSet, test, seed: int, progress: bool) -> dict[str,
               metric="chamfer_ratio", expected=0.7, compare="<=", quick_expected=0.9),
         Claim("Its meshes render correctly from new angles: silhouette IoU at unseen azimuths "
               "and elevation, gain over the mean shape",
-              metric="novel_view_gain", expected=0.05, compare=">=", quick_expected=0.015),
+              metric="novel_view_gain", expected=0.05, compare=">=", full_only=True),
         Claim("one photo in, textured 3D asset out; renders from new angles (figure)"),
     ],
     facts=[
