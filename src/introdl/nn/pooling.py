@@ -56,7 +56,7 @@ class MaxPool2d(nn.MaxPool2d):
                 or not x.is_contiguous()
                 or x.is_contiguous(memory_format=torch.channels_last)):
             return super().forward(x)
-        stride = self.stride if self.stride is not None else self.kernel_size
-        return _ChannelsLastForward.apply(x, _pair(self.kernel_size), _pair(stride),
+        # nn.MaxPool2d has already set stride to kernel_size when it was not given
+        return _ChannelsLastForward.apply(x, _pair(self.kernel_size), _pair(self.stride),
                                           _pair(self.padding), _pair(self.dilation),
                                           self.ceil_mode)
